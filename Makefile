@@ -1,0 +1,64 @@
+# Two commands matter: `make run` and `make test`. Everything else supports them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_PATIENTS ?= 40
+
+# First Python >= 3.12 on PATH, then under pyenv; empty when there is none.
+FIND_PYTHON = for candidate in python3.14 python3.13 python3.12 python3 python; do \
+		path=$$(command -v $$candidate 2>/dev/null) || continue; \
+		$$path -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$path; exit 0; }; \
+	done; \
+	root=$$(pyenv root 2>/dev/null || echo "$$HOME/.pyenv"); \
+	for path in $$(ls -d "$$root"/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -V -r); do \
+		$$path -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$path; exit 0; }; \
+	done
+
+.PHONY: help
+help:
+	@echo "make run    - set up a virtualenv and a SQLite demo clinic, serve on http://$(HOST):$(PORT)"
+	@echo "make test   - run the whole test suite (SQLite; PostgreSQL when DATABASE_URL points there)"
+	@echo "make lint   - ruff"
+	@echo "make install - only create .venv and install requirements.txt"
+
+$(VENV)/.installed: requirements.txt build-constraints.txt
+	@python=$$($(FIND_PYTHON)); \
+	if [ -z "$$python" ]; then \
+		echo "No Python 3.12 or newer found on PATH or under pyenv."; \
+		echo "Install one (for example: pyenv install 3.12, or apt-get install python3.12) and run make again."; \
+		exit 1; \
+	fi; \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+		echo "Creating $(VENV) with $$python ($$($$python --version))"; \
+		rm -rf $(VENV) && $$python -m venv $(VENV); \
+	fi
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet --build-constraint build-constraints.txt -r requirements.txt
+	@touch $@
+
+.PHONY: install
+install: $(VENV)/.installed
+
+.PHONY: run
+run: install
+	DEBUG=true $(PY) manage.py migrate --noinput
+	DEBUG=true $(PY) manage.py seed_demo_users
+	@if DEBUG=true $(PY) manage.py help loadreference >/dev/null 2>&1; then DEBUG=true $(PY) manage.py loadreference; fi
+	@if DEBUG=true $(PY) manage.py help seed_demo >/dev/null 2>&1; then DEBUG=true $(PY) manage.py seed_demo --patients $(DEMO_PATIENTS) --seed 1; fi
+	@echo
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops). Demo logins:"
+	@DEBUG=true $(PY) manage.py seed_demo_users | tail -n +2
+	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+
+.PHONY: test
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: install
+	$(PY) -m ruff check .

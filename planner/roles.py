@@ -1,0 +1,65 @@
+"""The clinic's roles, as Django groups, and the permissions each one holds.
+
+Views never check group names: they check permissions, so a user may hold several roles
+and an administrator may grant a single permission without inventing a role. The group
+names live here so that the demo users, the tests and the migrations agree.
+
+ROLE_PERMISSIONS is the whole current definition. The first data migration creates the
+groups; after every `migrate` (and after the test runner flushes a database) `sync_roles`
+grants whatever this table lists, so a permission for a new model only needs a line here.
+It only adds: a permission an administrator granted by hand is never taken away.
+"""
+
+NEUROLOGIST = "Neurologist"
+NURSE = "Nurse"
+REFERENCE_ADMIN = "Reference admin"
+
+ALL_ROLES = (NEUROLOGIST, NURSE, REFERENCE_ADMIN)
+
+ROLE_PERMISSIONS = {
+    NEUROLOGIST: [],
+    NURSE: [],
+    REFERENCE_ADMIN: ["auth.view_user", "auth.view_group"],
+}
+
+
+def grant_permissions(apps, role_permissions):
+    """Create the groups named in ``role_permissions`` and give each its permissions.
+
+    ``role_permissions`` maps a group name to "app_label.codename" strings. ``apps`` is a
+    migration's historical registry or the live one; running it twice changes nothing.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally created after *all* migrations ran (post_migrate);
+    # a data migration that grants them has to create them first.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, names in role_permissions.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        for name in names:
+            app_label, codename = name.split(".")
+            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+
+
+def sync_roles(sender, using="default", **kwargs):
+    """post_migrate handler for the planner app, the last app installed, so every permission exists."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        wanted = [tuple(name.split(".")) for name in names]
+        permissions = [
+            permission
+            for permission in Permission.objects.using(using).select_related("content_type")
+            if (permission.content_type.app_label, permission.codename) in wanted
+        ]
+        missing = set(wanted) - {(p.content_type.app_label, p.codename) for p in permissions}
+        if missing:
+            raise RuntimeError(f"ROLE_PERMISSIONS names permissions that do not exist: {sorted(missing)}")
+        group.permissions.add(*permissions)
