@@ -16,10 +16,20 @@ REFERENCE_ADMIN = "Reference admin"
 
 ALL_ROLES = (NEUROLOGIST, NURSE, REFERENCE_ADMIN)
 
+# Recording patients, visits, assessments, scales and side effects (patients app).
+CLINICAL_RECORDING = []
+# Reading the reference tables (patterns, rules, products, doses) without changing them.
+REFERENCE_READING = []
+# Curating the reference tables.
+REFERENCE_CURATION = []
+# Building, signing and amending injection plans, and preparing the toxin.
+PLANNING = []
+TOXIN_PREPARATION = []
+
 ROLE_PERMISSIONS = {
-    NEUROLOGIST: [],
-    NURSE: [],
-    REFERENCE_ADMIN: ["auth.view_user", "auth.view_group"],
+    NEUROLOGIST: [*CLINICAL_RECORDING, *REFERENCE_READING, *PLANNING, *TOXIN_PREPARATION],
+    NURSE: [*CLINICAL_RECORDING, *REFERENCE_READING, *TOXIN_PREPARATION],
+    REFERENCE_ADMIN: ["auth.view_user", "auth.view_group", *REFERENCE_READING, *REFERENCE_CURATION],
 }
 
 
