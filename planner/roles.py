@@ -25,11 +25,13 @@ REFERENCE_CURATION = []
 # Building, signing and amending injection plans, and preparing the toxin.
 PLANNING = []
 TOXIN_PREPARATION = []
+# Reading the audit report (ONC 170.315(d)(3)); reference admins hold it by default.
+AUDITING = ["audit.view_audit_report"]
 
 ROLE_PERMISSIONS = {
     NEUROLOGIST: [*CLINICAL_RECORDING, *REFERENCE_READING, *PLANNING, *TOXIN_PREPARATION],
     NURSE: [*CLINICAL_RECORDING, *REFERENCE_READING, *TOXIN_PREPARATION],
-    REFERENCE_ADMIN: ["auth.view_user", "auth.view_group", *REFERENCE_READING, *REFERENCE_CURATION],
+    REFERENCE_ADMIN: ["auth.view_user", "auth.view_group", *REFERENCE_READING, *REFERENCE_CURATION, *AUDITING],
 }
 
 

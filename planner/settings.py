@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "axes",
     "import_export",
     "patients",
+    "patients.audit",
     "planner",
 ]
 

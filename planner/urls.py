@@ -16,5 +16,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("patients/", include("patients.urls")),
     path("reference/", include("planner.reference_urls")),
+    path("audit/", include("patients.audit.urls")),
     path("admin/", admin.site.urls),
 ]

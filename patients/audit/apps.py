@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    """The audit trail: an append-only, hash-chained log of access and changes.
+
+    It lives inside `patients` (the lowest layer) so that both `patients` and `planner` can
+    write to it without breaking the dependency direction; it imports neither.
+    """
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "patients.audit"
+    label = "audit"
+    verbose_name = "Audit trail"
+
+    def ready(self):
+        from patients.audit import receivers  # noqa: F401  (connects the signal receivers)

@@ -1,0 +1,102 @@
+import hashlib
+import json
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import models
+
+
+class AuditEvent(models.Model):
+    """One thing that happened to clinical or reference data, or to who may see it.
+
+    Append-only: the app never updates or deletes a row. Each row's hash covers its content
+    and the previous row's hash, so an edit made behind the app's back (in the database)
+    breaks the chain at that row; `manage.py verify_audit_log` finds it.
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        CREATE = "create", "Created"
+        UPDATE = "update", "Changed"
+        DELETE = "delete", "Deleted"
+        SIGN = "sign", "Signed"
+        AMEND = "amend", "Amended"
+        EXPORT = "export", "Exported"
+        LOGIN = "login", "Signed in"
+        LOGOUT = "logout", "Signed out"
+        LOGIN_FAILED = "login_failed", "Failed sign-in"
+        ROLE_CHANGE = "role_change", "Roles changed"
+
+    occurred_at = models.DateTimeField("when", db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="who",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Kept as text as well, so the entry still names the person if the account is renamed.
+    actor_username = models.CharField("username", max_length=150, blank=True)
+    action = models.CharField(max_length=20, choices=Action.choices, db_index=True)
+    object_type = models.CharField("record type", max_length=100, blank=True)
+    object_id = models.CharField("record id", max_length=64, blank=True)
+    object_repr = models.CharField("record", max_length=200, blank=True)
+    # A plain number, not a foreign key: the audit outlives and never constrains the record.
+    patient_id = models.BigIntegerField("patient", null=True, blank=True, db_index=True)
+    ip_address = models.GenericIPAddressField("address", null=True, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    reason = models.TextField(blank=True)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        permissions = [("view_audit_report", "Can read the audit report")]
+        indexes = [models.Index(fields=["actor", "occurred_at"], name="audit_actor_time")]
+
+    def __str__(self):
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_username or 'system'} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionDenied("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Audit entries cannot be deleted.")
+
+    def content(self):
+        """What the hash covers: every field but the hashes themselves, in a stable form."""
+        return {
+            "occurred_at": self.occurred_at.isoformat(),
+            "actor_id": self.actor_id,
+            "actor_username": self.actor_username,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "object_repr": self.object_repr,
+            "patient_id": self.patient_id,
+            "ip_address": self.ip_address,
+            "path": self.path,
+            "changes": self.changes,
+            "reason": self.reason,
+        }
+
+    def compute_hash(self, previous_hash):
+        payload = json.dumps(self.content(), sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(f"{previous_hash}|{payload}".encode()).hexdigest()
+
+
+
+class AuditChainHead(models.Model):
+    """A single row holding the newest hash; locking it orders concurrent writers."""
+
+    last_hash = models.CharField(max_length=64)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return self.last_hash

@@ -1,0 +1,104 @@
+"""Signal receivers that put changes, sign-ins and role changes on the audit trail."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import m2m_changed, pre_save
+from django.dispatch import receiver
+from simple_history.models import HistoricalRecords
+from simple_history.signals import post_create_historical_record
+
+from patients.audit.models import AuditEvent
+from patients.audit.services import audit_record
+
+HISTORY_ACTIONS = {"+": AuditEvent.Action.CREATE, "~": AuditEvent.Action.UPDATE, "-": AuditEvent.Action.DELETE}
+WATCHED_USER_FLAGS = ("is_active", "is_staff", "is_superuser")
+
+
+def patient_id_of(instance):
+    """Which patient a record belongs to: models say so with `audit_patient_id`, else a patient_id field."""
+    if hasattr(instance, "audit_patient_id"):
+        return instance.audit_patient_id
+    return getattr(instance, "patient_id", None)
+
+
+def _plain(value):
+    return value if isinstance(value, (int, float, bool, type(None))) else str(value)
+
+
+@receiver(post_create_historical_record)
+def audit_history(sender, instance, history_instance, history_user, history_change_reason, **kwargs):
+    changes = {}
+    if history_instance.history_type == "~":
+        previous = history_instance.prev_record
+        if previous is not None:
+            delta = history_instance.diff_against(previous)
+            changes = {change.field: [_plain(change.old), _plain(change.new)] for change in delta.changes}
+    request = getattr(HistoricalRecords.context, "request", None)
+    audit_record(
+        action=HISTORY_ACTIONS[history_instance.history_type],
+        actor=history_user,
+        request=request,
+        obj=instance,
+        patient_id=patient_id_of(instance),
+        changes=changes,
+        reason=history_change_reason or "",
+    )
+
+
+@receiver(user_logged_in)
+def audit_login(sender, request, user, **kwargs):
+    audit_record(action=AuditEvent.Action.LOGIN, actor=user, request=request, obj=user)
+
+
+@receiver(user_logged_out)
+def audit_logout(sender, request, user, **kwargs):
+    if user is not None:
+        audit_record(action=AuditEvent.Action.LOGOUT, actor=user, request=request, obj=user)
+
+
+@receiver(user_login_failed)
+def audit_login_failed(sender, credentials, request=None, **kwargs):
+    username = str(credentials.get("username", ""))[:150]
+    audit_record(
+        action=AuditEvent.Action.LOGIN_FAILED,
+        request=request,
+        object_type="auth.user",
+        object_repr=username,
+        changes={"username": username},
+    )
+
+
+@receiver(m2m_changed, sender=get_user_model().groups.through)
+def audit_role_change(sender, instance, action, reverse, pk_set, **kwargs):
+    if action not in ("post_add", "post_remove", "post_clear") or reverse:
+        return
+    names = sorted(Group.objects.filter(pk__in=pk_set or []).values_list("name", flat=True))
+    verb = {"post_add": "added", "post_remove": "removed", "post_clear": "cleared"}[action]
+    audit_record(
+        action=AuditEvent.Action.ROLE_CHANGE,
+        obj=instance,
+        changes={verb: names, "roles_now": sorted(instance.groups.values_list("name", flat=True))},
+        request=getattr(HistoricalRecords.context, "request", None),
+    )
+
+
+@receiver(pre_save, sender=get_user_model())
+def audit_user_flags(sender, instance, raw=False, **kwargs):
+    if raw or instance.pk is None:
+        return
+    before = sender.objects.filter(pk=instance.pk).values(*WATCHED_USER_FLAGS).first()
+    if before is None:
+        return
+    changed = {
+        flag: [before[flag], getattr(instance, flag)]
+        for flag in WATCHED_USER_FLAGS
+        if before[flag] != getattr(instance, flag)
+    }
+    if changed:
+        audit_record(
+            action=AuditEvent.Action.ROLE_CHANGE,
+            obj=instance,
+            changes=changed,
+            request=getattr(HistoricalRecords.context, "request", None),
+        )
