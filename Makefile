@@ -62,3 +62,24 @@ test: install
 .PHONY: lint
 lint: install
 	$(PY) -m ruff check .
+
+# Backups of the PostgreSQL database named by DATABASE_URL (custom format, compressed).
+BACKUP_DIR ?= backups
+.PHONY: backup
+backup:
+	@case "$$DATABASE_URL" in postgres://*|postgresql://*) ;; \
+		*) echo "Set DATABASE_URL to the PostgreSQL database to back up (postgres://user@host:port/name)."; exit 2;; esac
+	@mkdir -p $(BACKUP_DIR)
+	@file=$(BACKUP_DIR)/cdplanner-$$(date -u +%Y%m%dT%H%M%SZ).dump; \
+	pg_dump --format=custom --no-owner --file "$$file" "$$DATABASE_URL" && \
+	pg_restore --list "$$file" >/dev/null && \
+	echo "Backup written and readable: $$file"
+
+# Restores FILE into DATABASE_URL, replacing what is there. Stop the app first.
+.PHONY: restore
+restore:
+	@case "$$DATABASE_URL" in postgres://*|postgresql://*) ;; \
+		*) echo "Set DATABASE_URL to the PostgreSQL database to restore into."; exit 2;; esac
+	@[ -f "$(FILE)" ] || { echo "Name the backup to restore: make restore FILE=backups/cdplanner-....dump"; exit 2; }
+	pg_restore --clean --if-exists --no-owner --single-transaction --exit-on-error --dbname "$$DATABASE_URL" "$(FILE)"
+	@echo "Restored $(FILE). Run 'manage.py verify_audit_log' to confirm the audit chain is intact."
