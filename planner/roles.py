@@ -19,9 +19,9 @@ ALL_ROLES = (NEUROLOGIST, NURSE, REFERENCE_ADMIN)
 # Recording patients, visits, assessments, scales and side effects (patients app).
 CLINICAL_RECORDING = []
 # Reading the reference tables (patterns, rules, products, doses) without changing them.
-REFERENCE_READING = []
+REFERENCE_READING = [f"planner.view_{model}" for model in ("source", "muscle", "posturepattern", "patterncomponent", "suggestionrule", "product", "productlimit", "doseguideline", "diluentvolume", "caution")]  # noqa: E501
 # Curating the reference tables.
-REFERENCE_CURATION = []
+REFERENCE_CURATION = [f"planner.{action}_{model}" for model in ("source", "muscle", "posturepattern", "patterncomponent", "suggestionrule", "product", "productlimit", "doseguideline", "diluentvolume", "caution") for action in ("add", "change")]  # noqa: E501
 # Building, signing and amending injection plans, and preparing the toxin.
 PLANNING = []
 TOXIN_PREPARATION = []

@@ -1,0 +1,113 @@
+"""Read-only reference pages for every clinical role: patterns and rules, muscles, products (with
+the dilution calculator), sources. Reference admins edit the same tables in the admin."""
+
+from decimal import Decimal
+
+from django.contrib.auth.decorators import permission_required
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from planner import models as ref
+from planner.reference import selectors
+from planner.reference.limits import effective_limit
+from planner.reference_forms import DilutionForm
+from planner.roles import REFERENCE_READING
+
+reference_reader = permission_required(REFERENCE_READING, raise_exception=True)
+
+
+def _page(request, template, context, section):
+    return render(request, template, {"section": section, "reference_version": selectors.shipped_version(), **context})
+
+
+@require_GET
+@reference_reader
+def index(request):
+    patterns = list(selectors.patterns_with_rules())
+    doses = selectors.doses_by_muscle()
+    rules = [rule for pattern in patterns for rule in pattern.active_rules]
+    for rule in rules:
+        rule.dose_rows = doses.get(rule.muscle_id, [])
+    return _page(
+        request,
+        "planner/reference/index.html",
+        {
+            "patterns": patterns,
+            "cautions": selectors.cautions(),
+            "rule_count": len(rules),
+            "reviewed_rule_count": sum(rule.reviewed_by_id is not None for rule in rules),
+        },
+        "patterns",
+    )
+
+
+@require_GET
+@reference_reader
+def muscle_list(request):
+    muscles = list(selectors.muscles_with_use())
+    doses = selectors.doses_by_muscle()
+    for muscle in muscles:
+        muscle.dose_rows = doses.get(muscle.id, [])
+    return _page(request, "planner/reference/muscle_list.html", {"muscles": muscles}, "muscles")
+
+
+@require_GET
+@reference_reader
+def product_list(request):
+    products = list(selectors.products_with_limits())
+    for product in products:
+        limits = [limit.as_row() for limit in product.limits.all()]
+        product.effective = _effective_limits(limits)
+    return _page(request, "planner/reference/product_list.html", {"products": products}, "products")
+
+
+def _effective_limits(rows):
+    """(label, EffectiveLimit) for each limit kind the safety checks apply."""
+    return [(kind.label, effective_limit(kind, rows)) for kind in ref.ProductLimit.REQUIRED_KINDS]
+
+
+@require_GET
+@reference_reader
+def product_detail(request, code):
+    try:
+        product = selectors.product_detail(code)
+    except ref.Product.DoesNotExist:
+        raise Http404("No such product.") from None
+    kinds = list(ref.ProductLimit.Kind.values)
+    limits = sorted(product.limits.all(), key=lambda limit: (kinds.index(limit.kind), limit.jurisdiction))
+    form = DilutionForm(request.GET or _worked_example(product), product=product)
+    form.is_valid()
+    context = {
+        "product": product,
+        "limits": limits,
+        "effective": _effective_limits([limit.as_row() for limit in limits]),
+        "volumes": product.diluent_volumes.all(),
+        "doses": [dose for doses in selectors.doses_by_muscle(product).values() for dose in doses],
+        "cautions": selectors.cautions(product),
+        "form": form,
+    }
+    if request.htmx:
+        return render(request, "planner/reference/product_detail.html#calculator-result", context)
+    return _page(request, "planner/reference/product_detail.html", context, "products")
+
+
+def _worked_example(product):
+    """The calculator opens on the product's first listed dilution (None when none is known)."""
+    first = next((volume for volume in product.diluent_volumes.all() if volume.diluent_ml is not None), None)
+    if first is None:
+        return None
+    sizes = product.vial_sizes
+    vial = next((size for size in sizes if first.vial_units == Decimal(str(size))), sizes[0])
+    return {"vial_units": str(vial), "diluent_ml": str(first.diluent_ml)}
+
+
+@require_GET
+@reference_reader
+def source_list(request):
+    return _page(
+        request,
+        "planner/reference/source_list.html",
+        {"sources": ref.Source.objects.filter(is_active=True).order_by("code")},
+        "sources",
+    )

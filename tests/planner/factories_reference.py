@@ -1,0 +1,118 @@
+"""Reference data for tests: the shipped set (loaded once per test module) and small factories.
+
+Test modules import the fixture by name: ``from tests.planner.factories_reference import shipped_reference``.
+It loads inside a transaction that is rolled back when the module's tests are done, so no other test
+module ever sees the reference set unless it loads it itself. Tests that use it take ``db`` as usual;
+they cannot be ``transaction=True`` tests (browser tests load the set themselves).
+"""
+
+from decimal import Decimal
+
+import factory
+import pytest
+from django.db import transaction
+
+from planner import models as ref
+from planner.reference.loader import load_reference
+
+
+@pytest.fixture(scope="module")
+def shipped_reference(django_db_setup, django_db_blocker):
+    """The shipped reference set, loaded once for the module: returns the loader's reports."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        _version, reports = load_reference()
+        yield {report.name: report for report in reports}
+        transaction.set_rollback(True)
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ref.Source
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"T{n}")
+    citation = factory.LazyAttribute(lambda source: f"Test source {source.code}")
+
+
+class SourcedFactory(factory.django.DjangoModelFactory):
+    verification = ref.Verification.VERIFIED
+
+    @factory.post_generation
+    def sources(self, create, extracted, **kwargs):
+        if create:
+            self.sources.set(extracted if extracted is not None else [SourceFactory(code="T-DEFAULT")])
+
+
+class MuscleFactory(SourcedFactory):
+    class Meta:
+        model = ref.Muscle
+        skip_postgeneration_save = True
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"MUSCLE_{n}")
+    name = factory.LazyAttribute(lambda muscle: muscle.code.replace("_", " ").capitalize())
+    group = ref.Muscle.Group.POSTERIOR
+    depth = ref.Muscle.Depth.SUPERFICIAL
+    guidance = ref.Muscle.Guidance.OPTIONAL
+
+
+class PatternFactory(SourcedFactory):
+    class Meta:
+        model = ref.PosturePattern
+        skip_postgeneration_save = True
+        django_get_or_create = ("code",)
+
+    code = "TORTICAPUT"
+    name = "Torticaput"
+    plane = ref.PosturePattern.Plane.TRANSVERSE
+    level = ref.PosturePattern.Level.CAPUT
+    directions = ref.PosturePattern.Directions.LEFT_RIGHT
+    definition = "Head rotates on an upright neck."
+
+
+class RuleFactory(SourcedFactory):
+    class Meta:
+        model = ref.SuggestionRule
+        skip_postgeneration_save = True
+
+    pattern = factory.SubFactory(PatternFactory)
+    muscle = factory.SubFactory(MuscleFactory)
+    side = ref.Side.IPSILATERAL
+    priority = ref.SuggestionRule.Priority.PRIMARY
+
+
+class ProductFactory(SourcedFactory):
+    class Meta:
+        model = ref.Product
+        skip_postgeneration_save = True
+        django_get_or_create = ("code",)
+
+    code = "ABO"
+    generic_name = "abobotulinumtoxinA"
+    brand_name = "Dysport"
+    toxin_type = ref.Product.ToxinType.A
+    vial_sizes = factory.LazyFunction(lambda: [300, 500])
+    form = ref.Product.Form.POWDER
+
+
+class DoseFactory(SourcedFactory):
+    class Meta:
+        model = ref.DoseGuideline
+        skip_postgeneration_save = True
+
+    product = factory.SubFactory(ProductFactory)
+    muscle = factory.SubFactory(MuscleFactory)
+    kind = ref.DoseGuideline.Kind.TRIAL_OBSERVED
+    min_units = Decimal(50)
+    max_units = Decimal(350)
+
+
+class LimitFactory(SourcedFactory):
+    class Meta:
+        model = ref.ProductLimit
+        skip_postgeneration_save = True
+
+    product = factory.SubFactory(ProductFactory)
+    kind = ref.ProductLimit.Kind.SESSION_MAX
+    jurisdiction = ref.ProductLimit.Jurisdiction.ALL
+    value = Decimal(1000)
