@@ -1,0 +1,999 @@
+"""Safety findings for a draft injection session: a pure function over plain data (no ORM, no request).
+
+``check_session`` takes the draft session, the patient's history, the present posture and the
+reference data (product limits, dose guidelines, muscles, cautions) as the frozen dataclasses
+below and returns ``Finding`` rows sorted errors first. Errors stop signing; warnings must be
+acknowledged (``Finding.key`` names the instance an acknowledgement is stored against); infos
+are shown. The function never raises: a dose that is not a positive number, a missing side or a
+bad number of sites becomes an error finding, and reference values that are not numbers are
+treated as absent.
+
+The input contract
+------------------
+``DraftSession(visit_date, product, rows, lot_expiry, vial_units, diluent_ml)``
+    ``rows`` are ``InjectionRow(muscle_code, side, dose, sites, guidance)``: ``dose`` is a Decimal
+    or the raw text or None as typed (in the product's units); ``sites`` a whole number >= 1 (None:
+    not given); ``guidance`` anatomical, emg or ultrasound (the adapter copies the session's
+    guidance into rows that have none). ``vial_units`` and ``diluent_ml`` describe the dilution
+    (Myobloc, a solution of 5000 U/mL: vial_units=5000, diluent_ml=1); either None skips the
+    volume check. ``lot_expiry`` None (not prepared yet) skips the expiry check.
+``PatientHistory(sessions, adverse_events, toxin_naive, prior_dysphagia)``
+    ``sessions`` are the patient's SIGNED sessions, ``SignedSession(date, product, rows)``; sessions
+    dated after the draft's visit are ignored. ``adverse_events`` are ``AdverseEvent(kind, severity,
+    date, grade)``; kind "dysphagia" with a grade other than 0 counts as prior dysphagia, and so does
+    ``prior_dysphagia`` (set it for dysphagia before any injection, such as baseline swallowing
+    difficulty). ``toxin_naive`` is the patient's flag.
+``posture`` and ``combined_patterns``
+    The present Col-Cap components and combined-pattern expansions, as for ``planner.suggest``:
+    anterocollis counts when recorded directly or as a part of a present combined pattern.
+``limits``
+    ``ProductLimits`` for the draft's product (others are ignored): ``session_max``,
+    ``cumulative_max`` (with ``period_weeks``), ``min_interval_weeks`` and ``naive_start_dose``,
+    each a sourced ``Limit`` or None. None means "not labeled": no finding pretends a limit exists
+    (an info says there is no labeled session maximum or naive starting dose).
+``guidelines``
+    ``planner.suggest.DoseRange`` rows; only those of the draft's product are used. A dose is
+    checked against every range with a bound for its muscle, and the finding names each range it
+    falls outside.
+``muscles``
+    ``MuscleInfo(code, name, guidance_level, anterior_neck, guidance_basis)``, a mapping by code or
+    an iterable. Unknown muscles are named by their code and have no guidance requirement.
+``cautions``
+    The sourced cautions (``Cautions``): the SCM total caution level per product, bilateral SCM, the
+    halved SCM dose in anterocollis, anterior neck muscles after dysphagia, and the units rule.
+    A caution without sources is labeled "clinic policy".
+``policy``
+    ``SafetyPolicy``: thresholds no source publishes (when a session total is "near" the maximum,
+    the plausible volume per site). Their findings say "clinic policy".
+
+Findings
+--------
+=============================  =======  ==================================================================
+code                           level    when
+=============================  =======  ==================================================================
+DOSE_INVALID                   error    a dose that is missing, not a number, <= 0, or >= 1,000,000 units
+SIDE_INVALID                   error    a row without left or right
+SITES_INVALID                  error    sites given but not a whole number >= 1
+LOT_EXPIRED                    error    the lot's expiry date is before the visit date
+SESSION_MAX_EXCEEDED           error    the session total is above the labeled session maximum
+CUMULATIVE_MAX_EXCEEDED        error    same-product signed doses in the window + the plan exceed the maximum
+DOSE_OUT_OF_RANGE              warning  a dose outside a sourced range for the product and muscle
+INTERVAL_TOO_SHORT             warning  fewer days since the last signed session than the minimum interval
+SCM_BILATERAL                  warning  SCM planned on both sides
+SCM_TOTAL_ABOVE_CAUTION        warning  the SCM total above the product's caution level (Botox 100 U, D12)
+SCM_ANTEROCOLLIS_NOT_REDUCED   warning  anterocollis present and an SCM dose above factor x the strictest
+                                        sourced SCM maximum (or no maximum to check against)
+DYSPHAGIA_ANTERIOR_NECK        warning  SCM or an anterior neck muscle after dysphagia
+GUIDANCE_REQUIRED              warning  a muscle whose guidance is "required" planned by landmarks
+NAIVE_ABOVE_START_DOSE         warning  a toxin-naive patient's total above the labeled starting dose
+VOLUME_PER_SITE_IMPLAUSIBLE    warning  dose / sites / (vial units / diluent mL) outside the policy range
+SESSION_MAX_NEAR               info     the total at or above the policy fraction of the session maximum
+SESSION_MAX_NOT_LABELED        info     no labeled session maximum for the product
+NAIVE_START_NOT_LABELED        info     a toxin-naive patient and no labeled starting dose
+CUMULATIVE_OTHER_PRODUCTS      info     other products' sessions in the window, not counted
+PRODUCT_SWITCH                 info     the last signed session used another product (its doses listed)
+=============================  =======  ==================================================================
+
+Only rows whose dose is valid count anywhere else. Without rows there are no dose findings
+(``DOSE_CODES``): only the interval, the product switch and the lot are checked. Keys are the
+code, plus muscle code and side for a row's finding (``DOSE_OUT_OF_RANGE:SCM:left``), the date
+of the last session for the interval, and the two product codes for a switch. Findings are sorted
+errors, warnings, infos; within a level session findings first, then rows in order.
+
+Units
+-----
+Every amount in a finding is labeled with its product ("60 U Botox"). No code path converts units
+between products or adds them: totals (session, cumulative, SCM) only add doses of the draft's
+product, every reference value in product units carries its product code and is used only for
+that product, and the product-switch finding lists the previous doses in their own product's units.
+
+Dates
+-----
+The cumulative window is the ``period_weeks`` ending on the visit date: sessions strictly less
+than ``period_weeks * 7`` days before it (so a session exactly 12 weeks earlier is outside a
+12-week window). The interval is counted in days from the last signed session of ANY product on
+or before the visit date. A lot is expired when its expiry date is before the visit date.
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
+from enum import StrEnum
+
+from planner.suggest import (
+    VERIFICATION_RANK,
+    CombinedPattern,
+    DoseRange,
+    PostureComponent,
+    Product,
+    Side,
+    Verification,
+    expand_components,
+    format_codes,
+    format_number,
+    lower_first,
+    pattern_name,
+)
+
+
+class Level(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+LEVEL_RANK = {Level.ERROR: 0, Level.WARNING: 1, Level.INFO: 2}
+
+
+class Guidance(StrEnum):
+    ANATOMICAL = "anatomical"
+    EMG = "emg"
+    ULTRASOUND = "ultrasound"
+
+
+class GuidanceLevel(StrEnum):
+    OPTIONAL = "optional"
+    RECOMMENDED = "recommended"
+    REQUIRED = "required"
+
+
+# Finding codes. DOSE_CODES are the ones that exist only because doses are planned.
+DOSE_INVALID = "DOSE_INVALID"
+SIDE_INVALID = "SIDE_INVALID"
+SITES_INVALID = "SITES_INVALID"
+DOSE_OUT_OF_RANGE = "DOSE_OUT_OF_RANGE"
+SESSION_MAX_EXCEEDED = "SESSION_MAX_EXCEEDED"
+SESSION_MAX_NEAR = "SESSION_MAX_NEAR"
+SESSION_MAX_NOT_LABELED = "SESSION_MAX_NOT_LABELED"
+CUMULATIVE_MAX_EXCEEDED = "CUMULATIVE_MAX_EXCEEDED"
+CUMULATIVE_OTHER_PRODUCTS = "CUMULATIVE_OTHER_PRODUCTS"
+INTERVAL_TOO_SHORT = "INTERVAL_TOO_SHORT"
+SCM_BILATERAL = "SCM_BILATERAL"
+SCM_TOTAL_ABOVE_CAUTION = "SCM_TOTAL_ABOVE_CAUTION"
+SCM_ANTEROCOLLIS_NOT_REDUCED = "SCM_ANTEROCOLLIS_NOT_REDUCED"
+DYSPHAGIA_ANTERIOR_NECK = "DYSPHAGIA_ANTERIOR_NECK"
+GUIDANCE_REQUIRED = "GUIDANCE_REQUIRED"
+PRODUCT_SWITCH = "PRODUCT_SWITCH"
+LOT_EXPIRED = "LOT_EXPIRED"
+NAIVE_ABOVE_START_DOSE = "NAIVE_ABOVE_START_DOSE"
+NAIVE_START_NOT_LABELED = "NAIVE_START_NOT_LABELED"
+VOLUME_PER_SITE_IMPLAUSIBLE = "VOLUME_PER_SITE_IMPLAUSIBLE"
+
+DOSE_CODES = frozenset(
+    {
+        DOSE_INVALID,
+        SIDE_INVALID,
+        SITES_INVALID,
+        DOSE_OUT_OF_RANGE,
+        SESSION_MAX_EXCEEDED,
+        SESSION_MAX_NEAR,
+        SESSION_MAX_NOT_LABELED,
+        CUMULATIVE_MAX_EXCEEDED,
+        CUMULATIVE_OTHER_PRODUCTS,
+        SCM_BILATERAL,
+        SCM_TOTAL_ABOVE_CAUTION,
+        SCM_ANTEROCOLLIS_NOT_REDUCED,
+        DYSPHAGIA_ANTERIOR_NECK,
+        GUIDANCE_REQUIRED,
+        NAIVE_ABOVE_START_DOSE,
+        NAIVE_START_NOT_LABELED,
+        VOLUME_PER_SITE_IMPLAUSIBLE,
+    }
+)
+
+# Input sanity, not a clinical limit: no product's session comes near a million units.
+DOSE_CEILING = Decimal(1_000_000)
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_GUIDED = frozenset({Guidance.EMG, Guidance.ULTRASOUND})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Basis:
+    """Where a rule comes from: source codes and their verification. No sources: clinic policy."""
+
+    source_codes: tuple[str, ...] = ()
+    verification: str | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "source_codes", tuple(self.source_codes))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limit(Basis):
+    """A labeled number (units of the product it belongs to, or weeks) with its source."""
+
+    value: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class CumulativeLimit(Limit):
+    period_weeks: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductLimits:
+    product_code: str
+    session_max: Limit | None = None
+    cumulative_max: CumulativeLimit | None = None
+    min_interval_weeks: Limit | None = None
+    naive_start_dose: Limit | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductAmount(Basis):
+    """An amount in one product's units (for example Botox's SCM caution level, 100 U, D12)."""
+
+    product_code: str
+    value: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScmReduction(Basis):
+    """Reduce the SCM dose when the posture has this pattern: at most factor x the guideline maximum."""
+
+    factor: Decimal = Decimal("0.5")
+    pattern_code: str = "ANTEROCOLLIS"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cautions:
+    scm_muscle_code: str = "SCM"
+    scm_total_max: tuple[ProductAmount, ...] = ()
+    bilateral_scm: Basis = Basis()
+    scm_reduction: ScmReduction = ScmReduction()
+    prior_dysphagia: Basis = Basis()
+    units_not_interchangeable: Basis = Basis()
+
+    def __post_init__(self):
+        object.__setattr__(self, "scm_total_max", tuple(self.scm_total_max))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SafetyPolicy:
+    """Clinic-policy thresholds: no published source gives them."""
+
+    near_session_max_fraction: Decimal = Decimal("0.8")
+    min_volume_per_site_ml: Decimal = Decimal("0.05")
+    max_volume_per_site_ml: Decimal = Decimal("1.0")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MuscleInfo:
+    code: str
+    name: str
+    guidance_level: str = GuidanceLevel.OPTIONAL
+    anterior_neck: bool = False
+    guidance_basis: Basis = Basis()
+
+
+@dataclass(frozen=True, kw_only=True)
+class InjectionRow:
+    muscle_code: str
+    side: str
+    dose: object  # Decimal, or the raw input (str, int, None): bad values become findings
+    sites: object = 1
+    guidance: str = Guidance.ANATOMICAL
+
+
+@dataclass(frozen=True, kw_only=True)
+class DraftSession:
+    visit_date: dt.date
+    product: Product
+    rows: tuple[InjectionRow, ...] = ()
+    lot_expiry: dt.date | None = None
+    vial_units: Decimal | None = None
+    diluent_ml: Decimal | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignedSession:
+    date: dt.date
+    product: Product
+    rows: tuple[InjectionRow, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdverseEvent:
+    kind: str
+    severity: str = ""
+    date: dt.date | None = None  # when it was reported
+    grade: int | None = None  # dysphagia grade 0-4; 0 is normal swallowing
+
+
+@dataclass(frozen=True, kw_only=True)
+class PatientHistory:
+    sessions: tuple[SignedSession, ...] = ()
+    adverse_events: tuple[AdverseEvent, ...] = ()
+    toxin_naive: bool = False
+    prior_dysphagia: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    level: Level
+    code: str
+    key: str  # code plus what identifies the instance, e.g. "DOSE_OUT_OF_RANGE:SCM:left"
+    message: str
+    rule: str  # the rule behind the finding, in a clinician's words
+    source_codes: tuple[str, ...] = ()
+    verification: Verification | None = None
+    clinic_policy: bool = False
+    row: int | None = None  # index into draft.rows
+
+    @property
+    def basis(self):
+        """'source D14, verified', 'clinic policy', both, or '' for self-evident rules."""
+        return _basis_text(self.source_codes, self.verification, self.clinic_policy)
+
+
+def check_session(
+    *,
+    draft: DraftSession,
+    history: PatientHistory | None = None,
+    posture: Iterable[PostureComponent] = (),
+    combined_patterns: Iterable[CombinedPattern] = (),
+    limits: ProductLimits | Iterable[ProductLimits] | None = None,
+    guidelines: Iterable[DoseRange] = (),
+    muscles: Mapping[str, MuscleInfo] | Iterable[MuscleInfo] = (),
+    cautions: Cautions | None = None,
+    policy: SafetyPolicy | None = None,
+):
+    """The findings for a draft session (a tuple of ``Finding``), errors first; see the module docstring."""
+    history = history or PatientHistory()
+    cautions = cautions or Cautions()
+    policy = policy or SafetyPolicy()
+    # Arithmetic on absurd but finite inputs (1e999999 U) gives Infinity instead of raising.
+    with localcontext() as context:
+        for signal in (InvalidOperation, DivisionByZero, Overflow):
+            context.traps[signal] = False
+        check = _Check(draft, history, posture, combined_patterns, limits, guidelines, muscles, cautions, policy)
+        findings = check.run()
+    findings.sort(key=_finding_rank)
+    return tuple(findings)
+
+
+class _Planned:
+    """A draft row whose dose is a positive number."""
+
+    __slots__ = ("index", "muscle_code", "side", "dose", "sites", "guidance", "label")
+
+    def __init__(self, index, muscle_code, side, dose, sites, guidance, label):
+        self.index = index
+        self.muscle_code = muscle_code
+        self.side = side
+        self.dose = dose
+        self.sites = sites
+        self.guidance = guidance
+        self.label = label
+
+
+class _Check:
+    def __init__(self, draft, history, posture, combined_patterns, limits, guidelines, muscles, cautions, policy):
+        self.draft = draft
+        self.product = draft.product
+        self.visit = _as_date(draft.visit_date)
+        self.history = history
+        self.posture = posture
+        self.combined_patterns = combined_patterns
+        self.limits = _limits_for(limits, self.product.code)
+        self.guidelines = {}
+        for guideline in guidelines:
+            if guideline.product_code == self.product.code and guideline.has_bounds:
+                self.guidelines.setdefault(guideline.muscle_code, []).append(guideline)
+        muscle_rows = muscles.values() if isinstance(muscles, Mapping) else muscles
+        self.muscles = {muscle.code: muscle for muscle in muscle_rows}
+        self.cautions = cautions
+        self.policy = policy
+        self.findings = []
+        # Signed sessions up to the visit, oldest first; same-day ties keep the input order.
+        dated = []
+        if self.visit is not None:
+            for index, session in enumerate(history.sessions):
+                day = _as_date(session.date)
+                if day is not None and day <= self.visit:
+                    dated.append((day, index, session))
+        dated.sort(key=lambda item: (item[0], item[1]))
+        self.past = [(session, day) for day, _, session in dated]
+        self.dysphagia = self._dysphagia_context()  # None when the patient has had no dysphagia
+
+    def run(self):
+        planned = self._rows()
+        if planned:
+            total = sum((row.dose for row in planned), Decimal(0))
+            for row in planned:
+                self._dose_range(row)
+                self._guidance(row)
+                self._dysphagia(row)
+                self._volume(row)
+            self._scm(planned)
+            self._session_max(total)
+            self._cumulative(total)
+            self._naive(total)
+        self._interval()
+        self._product_switch()
+        self._lot()
+        return self.findings
+
+    def add(self, level, code, key, message, rule, *, basis=None, extra=(), policy=False, row=None, cite=True):
+        """Record a finding; ``basis`` (and ``extra`` bases) give its sources and worst verification.
+
+        The basis is appended to the message in brackets unless the message cites it (``cite=False``).
+        """
+        bases = [b for b in (basis, *extra) if b is not None]
+        codes = tuple(dict.fromkeys(code_ for b in bases for code_ in b.source_codes))
+        verification = _worst(b.verification for b in bases if b.source_codes)
+        clinic_policy = policy or any(not b.source_codes for b in bases)
+        basis_text = _basis_text(codes, verification, clinic_policy)
+        message = f"{message} ({basis_text})." if basis_text and cite else f"{message}."
+        self.findings.append(
+            Finding(
+                level=level,
+                code=code,
+                key=key,
+                message=message,
+                rule=rule,
+                source_codes=codes,
+                verification=verification,
+                clinic_policy=clinic_policy,
+                row=row,
+            )
+        )
+
+    def amount(self, value):
+        return self.product.amount(value)
+
+    # --- rows -------------------------------------------------------------------------------------
+
+    def _rows(self):
+        planned = []
+        for index, row in enumerate(self.draft.rows):
+            muscle_code = row.muscle_code if isinstance(row.muscle_code, str) else str(row.muscle_code)
+            side = _side(row.side)
+            label = self._label(muscle_code, side)
+            key = f"{muscle_code}:{side.value if side else ''}"
+            if side is None:
+                self.add(
+                    Level.ERROR,
+                    SIDE_INVALID,
+                    f"{SIDE_INVALID}:{key}",
+                    f"{_capital(label)} has no side: choose left or right",
+                    "Every injection is on one side; a bilateral choice is two rows",
+                    row=index,
+                )
+            dose, problem = _parse_dose(row.dose)
+            if dose is None:
+                self.add(
+                    Level.ERROR,
+                    DOSE_INVALID,
+                    f"{DOSE_INVALID}:{key}",
+                    f"{_capital(label)}: {problem}; enter a dose in {self.product.unit_label} above 0",
+                    "A dose is a positive number of units of the session's product",
+                    row=index,
+                )
+                continue
+            sites, sites_ok = _parse_sites(row.sites)
+            if not sites_ok:
+                self.add(
+                    Level.ERROR,
+                    SITES_INVALID,
+                    f"{SITES_INVALID}:{key}",
+                    f"{_capital(label)}: {_shown(row.sites)} is not a number of injection sites; enter 1 or more",
+                    "The number of sites is a whole number of 1 or more",
+                    row=index,
+                )
+            guidance = _guidance(row.guidance)
+            planned.append(_Planned(index, muscle_code, side, dose, sites, guidance, label))
+        return planned
+
+    def _label(self, muscle_code, side):
+        muscle = self.muscles.get(muscle_code)
+        name = lower_first(muscle.name) if muscle else muscle_code
+        return f"{side.value} {name}" if side else name
+
+    def _key(self, code, row):
+        return f"{code}:{row.muscle_code}:{row.side.value if row.side else ''}"
+
+    def _dose_range(self, row):
+        outside = []
+        for guideline in self.guidelines.get(row.muscle_code, ()):
+            low, high = _number(guideline.min_units), _number(guideline.max_units)
+            basis = Basis(source_codes=guideline.source_codes, verification=guideline.verification)
+            where = _basis_text(basis.source_codes, _worst([basis.verification]), not basis.source_codes)
+            if low is not None and high is not None and not low <= row.dose <= high:
+                direction = "below" if row.dose < low else "above"
+                text = f"{direction} the {format_number(low)}–{self.amount(high)} guideline range ({where})"
+            elif high is not None and low is None and row.dose > high:
+                text = f"above the guideline maximum of {self.amount(high)} ({where})"
+            elif low is not None and high is None and row.dose < low:
+                text = f"below the guideline minimum of {self.amount(low)} ({where})"
+            else:
+                continue
+            outside.append((text, basis))
+        if not outside:
+            return
+        self.add(
+            Level.WARNING,
+            DOSE_OUT_OF_RANGE,
+            self._key(DOSE_OUT_OF_RANGE, row),
+            f"{self.amount(row.dose)} for {row.label} is " + "; and ".join(text for text, _ in outside),
+            "Doses outside the sourced range for this product and muscle need a reason",
+            extra=[basis for _, basis in outside],
+            row=row.index,
+            cite=False,
+        )
+
+    def _guidance(self, row):
+        muscle = self.muscles.get(row.muscle_code)
+        if muscle is None or _enum(GuidanceLevel, muscle.guidance_level) is not GuidanceLevel.REQUIRED:
+            return
+        if row.guidance in _GUIDED:
+            return
+        self.add(
+            Level.WARNING,
+            GUIDANCE_REQUIRED,
+            self._key(GUIDANCE_REQUIRED, row),
+            f"{_capital(row.label)} should be injected under EMG or ultrasound guidance, "
+            f"but this row is planned by anatomical landmarks",
+            "Deep muscles are injected only under EMG or ultrasound guidance",
+            basis=muscle.guidance_basis,
+            row=row.index,
+        )
+
+    def _dysphagia(self, row):
+        muscle = self.muscles.get(row.muscle_code)
+        anterior = row.muscle_code == self.cautions.scm_muscle_code or (muscle is not None and muscle.anterior_neck)
+        if not anterior:
+            return
+        context = self.dysphagia
+        if context is None:
+            return
+        self.add(
+            Level.WARNING,
+            DYSPHAGIA_ANTERIOR_NECK,
+            self._key(DYSPHAGIA_ANTERIOR_NECK, row),
+            f"{_capital(row.label)} is an anterior neck muscle and the patient has had dysphagia ({context}): "
+            f"injecting it risks dysphagia again",
+            "After dysphagia, injecting SCM or other anterior neck muscles needs a reason",
+            basis=self.cautions.prior_dysphagia,
+            row=row.index,
+        )
+
+    def _dysphagia_context(self):
+        """'dysphagia reported 20 Mar 2026, moderate', 'recorded in the patient's history', or None."""
+        events = [
+            event
+            for event in self.history.adverse_events
+            if str(event.kind).lower() == "dysphagia" and event.grade != 0
+        ]
+        if events:
+            latest = max(events, key=lambda event: _as_date(event.date) or dt.date.min)
+            day = _as_date(latest.date)
+            parts = ["dysphagia reported" + (f" {_format_date(day)}" if day else "")]
+            if latest.severity:
+                parts.append(str(latest.severity))
+            if len(events) > 1:
+                parts.append(f"{len(events)} reports in all")
+            return ", ".join(parts)
+        if self.history.prior_dysphagia:
+            return "recorded in the patient's history"
+        return None
+
+    def _volume(self, row):
+        vial, diluent = _number(self.draft.vial_units), _number(self.draft.diluent_ml)
+        if vial is None or diluent is None or vial <= 0 or diluent <= 0 or not row.sites:
+            return
+        units_per_ml = vial / diluent
+        volume = row.dose / row.sites / units_per_ml
+        low, high = _number(self.policy.min_volume_per_site_ml), _number(self.policy.max_volume_per_site_ml)
+        if low is None or high is None or low <= volume <= high:
+            return
+        sites = "1 site" if row.sites == 1 else f"{row.sites} sites"
+        self.add(
+            Level.WARNING,
+            VOLUME_PER_SITE_IMPLAUSIBLE,
+            self._key(VOLUME_PER_SITE_IMPLAUSIBLE, row),
+            f"{_capital(row.label)}: {self.amount(row.dose)} in {sites} at {self.amount(units_per_ml)} "
+            f"per mL ({self.amount(vial)} in {format_number(diluent)} mL) is "
+            f"{_fixed(volume, 2)} mL per site, outside the plausible {format_number(low)}–{format_number(high)} mL "
+            f"per site; check the dose, the sites and the dilution",
+            "The volume per site must be plausible for the dilution",
+            policy=True,
+            row=row.index,
+        )
+
+    # --- sternocleidomastoid -------------------------------------------------------------------------
+
+    def _scm(self, planned):
+        cautions = self.cautions
+        scm_rows = [row for row in planned if row.muscle_code == cautions.scm_muscle_code]
+        if not scm_rows:
+            return
+        muscle = self.muscles.get(cautions.scm_muscle_code)
+        name = muscle.name if muscle else cautions.scm_muscle_code
+        sides = {row.side for row in scm_rows}
+        if Side.LEFT in sides and Side.RIGHT in sides:
+            self.add(
+                Level.WARNING,
+                SCM_BILATERAL,
+                SCM_BILATERAL,
+                f"{name} is planned on both sides: bilateral SCM injection raises the risk of dysphagia",
+                "Bilateral SCM injection raises the risk of dysphagia",
+                basis=cautions.bilateral_scm,
+            )
+        caution = next((item for item in cautions.scm_total_max if item.product_code == self.product.code), None)
+        caution_value = _number(caution.value) if caution else None
+        if caution_value is not None:
+            scm_total = sum((row.dose for row in scm_rows), Decimal(0))
+            if scm_total > caution_value:
+                by_side = ", ".join(
+                    f"{row.side.value if row.side else 'no side'} {format_number(row.dose)}" for row in scm_rows
+                )
+                self.add(
+                    Level.WARNING,
+                    SCM_TOTAL_ABOVE_CAUTION,
+                    SCM_TOTAL_ABOVE_CAUTION,
+                    f"{name} total {self.amount(scm_total)} ({by_side}) is above the caution level of "
+                    f"{self.amount(caution_value)}; keeping the SCM total at or below it may reduce dysphagia",
+                    "Limit the total SCM dose to reduce dysphagia",
+                    basis=caution,
+                )
+        self._scm_reduction(scm_rows, name)
+
+    def _scm_reduction(self, scm_rows, name):
+        reduction = self.cautions.scm_reduction
+        present = {pattern.code for pattern in expand_components(self.posture, self.combined_patterns)}
+        if reduction.pattern_code not in present:
+            return
+        pattern = pattern_name(reduction.pattern_code)
+        factor = _number(reduction.factor)
+        maxima = [
+            (_number(guideline.max_units), guideline)
+            for guideline in self.guidelines.get(self.cautions.scm_muscle_code, ())
+            if _number(guideline.max_units) is not None
+        ]
+        # The strictest sourced maximum: the reduced dose must fit every source.
+        maximum, guideline = min(maxima, key=lambda item: item[0]) if maxima else (None, None)
+        for row in scm_rows:
+            if maximum is not None and factor is not None:
+                reduced = maximum * factor
+                if row.dose <= reduced:
+                    continue
+                share = "half" if factor == Decimal("0.5") else f"{format_number(factor)} times"
+                message = (
+                    f"{_capital(row.label)}: {self.amount(row.dose)} in {pattern} is above "
+                    f"{self.amount(reduced)}, the reduced dose ({share} the guideline maximum "
+                    f"of {self.amount(maximum)})"
+                )
+                extra = [Basis(source_codes=guideline.source_codes, verification=guideline.verification)]
+            else:
+                message = (
+                    f"{_capital(row.label)}: {self.amount(row.dose)} in {pattern}; there is no sourced "
+                    f"{lower_first(name)} maximum for {self.product.name} to check the reduced dose against: "
+                    f"confirm the dose was reduced"
+                )
+                extra = []
+            self.add(
+                Level.WARNING,
+                SCM_ANTEROCOLLIS_NOT_REDUCED,
+                self._key(SCM_ANTEROCOLLIS_NOT_REDUCED, row),
+                message,
+                f"Reduce the {lower_first(name)} dose in {pattern}",
+                basis=reduction,
+                extra=extra,
+                row=row.index,
+            )
+
+    # --- session totals ----------------------------------------------------------------------------
+
+    def _session_max(self, total):
+        limit = self.limits.session_max if self.limits else None
+        value = _number(limit.value) if limit else None
+        if value is None:
+            self.add(
+                Level.INFO,
+                SESSION_MAX_NOT_LABELED,
+                SESSION_MAX_NOT_LABELED,
+                f"No labeled session maximum for {self.product.name}; the session total is {self.amount(total)}",
+                "Check the session total against the product's label",
+            )
+            return
+        if total > value:
+            self.add(
+                Level.ERROR,
+                SESSION_MAX_EXCEEDED,
+                SESSION_MAX_EXCEEDED,
+                f"Session total {self.amount(total)} is above the labeled maximum of {self.amount(value)} per session",
+                "The session total must not exceed the product's labeled maximum",
+                basis=limit,
+            )
+            return
+        fraction = _number(self.policy.near_session_max_fraction)
+        if fraction is not None and value > 0 and total >= value * fraction:
+            percent = _fixed(total / value * 100, 0)
+            threshold = _fixed(fraction * 100, 0)
+            self.add(
+                Level.INFO,
+                SESSION_MAX_NEAR,
+                SESSION_MAX_NEAR,
+                f"Session total {self.amount(total)} is {percent}% of the labeled maximum of {self.amount(value)} "
+                f"per session; totals from {threshold}% of it are pointed out",
+                "Totals near the product's labeled maximum are pointed out",
+                basis=limit,
+                policy=True,
+            )
+
+    def _cumulative(self, total):
+        limit = self.limits.cumulative_max if self.limits else None
+        value = _number(limit.value) if limit else None
+        weeks = _whole(limit.period_weeks) if limit else None
+        if value is None or weeks is None or weeks <= 0 or self.visit is None:
+            return
+        try:
+            start = self.visit - dt.timedelta(days=weeks * 7)
+        except OverflowError:  # a period longer than the calendar: every session is in it
+            start = dt.date.min
+        window = [(session, day) for session, day in self.past if day > start]
+        same = [(session, day) for session, day in window if session.product.code == self.product.code]
+        others = [(session, day) for session, day in window if session.product.code != self.product.code]
+        signed = Decimal(0)
+        for session, _day in same:
+            for row in session.rows:
+                dose, _ = _parse_dose(row.dose)
+                if dose is not None:
+                    signed += dose
+        if others:
+            listed = "; ".join(f"{session.product.name} on {_format_date(day)}" for session, day in others)
+            self.add(
+                Level.INFO,
+                CUMULATIVE_OTHER_PRODUCTS,
+                f"{CUMULATIVE_OTHER_PRODUCTS}:" + ",".join(sorted({s.product.code for s, _ in others})),
+                f"Not counted in the {weeks}-week {self.product.name} total because units of different products "
+                f"are not interchangeable: {listed}",
+                "Units of different products are never added or converted",
+                basis=self.cautions.units_not_interchangeable,
+            )
+        if signed + total <= value:
+            return
+        count = "1 session" if len(same) == 1 else f"{len(same)} sessions"
+        self.add(
+            Level.ERROR,
+            CUMULATIVE_MAX_EXCEEDED,
+            CUMULATIVE_MAX_EXCEEDED,
+            f"{self.product.name} in the {weeks} weeks up to {_format_date(self.visit)}: {self.amount(signed)} "
+            f"signed ({count}) + {self.amount(total)} planned = {self.amount(signed + total)}, above the cumulative "
+            f"maximum of {self.amount(value)} per {weeks} weeks",
+            "The total over the period must not exceed the product's cumulative maximum",
+            basis=limit,
+        )
+
+    def _naive(self, total):
+        if not self.history.toxin_naive:
+            return
+        limit = self.limits.naive_start_dose if self.limits else None
+        value = _number(limit.value) if limit else None
+        if value is None:
+            self.add(
+                Level.INFO,
+                NAIVE_START_NOT_LABELED,
+                NAIVE_START_NOT_LABELED,
+                f"Toxin-naive patient: no labeled starting dose for {self.product.name} to check the session "
+                f"total of {self.amount(total)} against; labels advise starting low",
+                "Start toxin-naive patients at a low dose",
+            )
+            return
+        if total > value:
+            self.add(
+                Level.WARNING,
+                NAIVE_ABOVE_START_DOSE,
+                NAIVE_ABOVE_START_DOSE,
+                f"Toxin-naive patient: session total {self.amount(total)} is above the starting dose of "
+                f"{self.amount(value)}",
+                "Start toxin-naive patients at no more than the labeled starting dose",
+                basis=limit,
+            )
+
+    # --- history and preparation ----------------------------------------------------------------------
+
+    def _interval(self):
+        limit = self.limits.min_interval_weeks if self.limits else None
+        weeks = _number(limit.value) if limit else None
+        if weeks is None or not self.past:
+            return
+        last, day = self.past[-1]
+        days = (self.visit - day).days
+        if days >= weeks * 7:
+            return
+        self.add(
+            Level.WARNING,
+            INTERVAL_TOO_SHORT,
+            f"{INTERVAL_TOO_SHORT}:{day.isoformat()}",
+            f"Only {_format_days(days)} since the last signed session on {_format_date(day)} ({last.product.name}); "
+            f"the minimum re-treatment interval for {self.product.name} is {format_number(weeks)} weeks",
+            "Re-treat no sooner than the product's minimum interval",
+            basis=limit,
+        )
+
+    def _product_switch(self):
+        if not self.past:
+            return
+        last, day = self.past[-1]
+        if last.product.code == self.product.code:
+            return
+        doses = []
+        for row in last.rows:
+            dose, _ = _parse_dose(row.dose)
+            if dose is not None:
+                side = _side(row.side)
+                muscle = self.muscles.get(row.muscle_code)
+                name = lower_first(muscle.name) if muscle else str(row.muscle_code)
+                doses.append(f"{side.value + ' ' if side else ''}{name} {last.product.amount(dose)}")
+        listed = "; ".join(doses) if doses else "no doses recorded"
+        self.add(
+            Level.INFO,
+            PRODUCT_SWITCH,
+            f"{PRODUCT_SWITCH}:{last.product.code}:{self.product.code}",
+            f"Last session {_format_date(day)} used {last.product.name}, this plan uses {self.product.name}: "
+            f"units are not interchangeable, so the previous doses are in {last.product.name} units and are "
+            f"not a {self.product.name} dose. Last session: {listed}",
+            "Units are product-specific; never convert doses between products",
+            basis=self.cautions.units_not_interchangeable,
+        )
+
+    def _lot(self):
+        expiry = _as_date(self.draft.lot_expiry)
+        if expiry is None or self.visit is None or expiry >= self.visit:
+            return
+        self.add(
+            Level.ERROR,
+            LOT_EXPIRED,
+            LOT_EXPIRED,
+            f"The {self.product.name} lot expired on {_format_date(expiry)}, before the visit on "
+            f"{_format_date(self.visit)}: prepare another lot",
+            "Never inject from an expired lot",
+        )
+
+
+def _finding_rank(finding):
+    return (
+        LEVEL_RANK[finding.level],
+        finding.row is not None,
+        finding.row if finding.row is not None else 0,
+        finding.code,
+        finding.key,
+    )
+
+
+def _limits_for(limits, product_code):
+    if limits is None:
+        return None
+    if isinstance(limits, ProductLimits):
+        limits = (limits,)
+    elif isinstance(limits, Mapping):
+        limits = limits.values()
+    return next((item for item in limits if item.product_code == product_code), None)
+
+
+def _basis_text(codes, verification, clinic_policy):
+    parts = []
+    if codes:
+        label = "source" if len(codes) == 1 else "sources"
+        text = f"{label} {format_codes(codes)}"
+        if verification is not None:
+            text = f"{text}, {Verification(verification).label}"
+        parts.append(text)
+    if clinic_policy:
+        parts.append("clinic policy")
+    return "; ".join(parts)
+
+
+def _worst(verifications):
+    ranked = [_enum(Verification, value) or Verification.UNVERIFIED for value in verifications]
+    return max(ranked, key=VERIFICATION_RANK.__getitem__) if ranked else None
+
+
+def _enum(enum, value):
+    try:
+        return enum(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _side(value):
+    return _enum(Side, value)
+
+
+def _guidance(value):
+    return _enum(Guidance, value) or Guidance.ANATOMICAL
+
+
+def _number(value):
+    """A finite Decimal, or None for anything else (None, text, NaN, infinity)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        number = Decimal(repr(value))
+    elif isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except (InvalidOperation, ValueError):
+            return None
+    else:
+        return None
+    return number if number.is_finite() else None
+
+
+def _parse_dose(value):
+    """(dose, "") for a positive number, else (None, what is wrong with it)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, "no dose entered"
+    number = _number(value)
+    if number is None:
+        return None, f"{_shown(value)} is not a number"
+    if number <= 0:
+        return None, f"{_shown(value)} is not a positive dose"
+    if number >= DOSE_CEILING:
+        return None, f"{_shown(value)} is too large to be a dose"
+    return number, ""
+
+
+def _parse_sites(value):
+    """(sites, ok): sites None when not given; ok False for anything but a whole number >= 1."""
+    if value is None:
+        return None, True
+    number = _whole(value)
+    if number is None or number < 1:
+        return None, False
+    return number, True
+
+
+def _whole(value):
+    """An int for a whole number below 10**15 (more is not a count or a number of weeks), else None."""
+    number = _number(value)
+    if number is None or number.adjusted() >= 15 or number != number.to_integral_value():
+        return None
+    return int(number)
+
+
+def _shown(value):
+    text = value.strip() if isinstance(value, str) else str(value)
+    if len(text) > 20:
+        text = text[:19] + "…"
+    return f"'{text}'"
+
+
+def _as_date(value):
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return None
+
+
+def _fixed(value, places):
+    """A number with a fixed number of decimals, unless it is absurdly large (then as format_number)."""
+    if not value.is_finite() or value.adjusted() > 15:
+        return format_number(value)
+    return format(value, f".{places}f")
+
+
+def _format_date(day):
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def _format_days(days):
+    weeks, rest = divmod(days, 7)
+    parts = []
+    if weeks:
+        parts.append("1 week" if weeks == 1 else f"{weeks} weeks")
+    if rest or not weeks:
+        parts.append("1 day" if rest == 1 else f"{rest} days")
+    return " and ".join(parts)
+
+
+def _capital(text):
+    return text[:1].upper() + text[1:]
