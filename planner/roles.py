@@ -17,7 +17,7 @@ REFERENCE_ADMIN = "Reference admin"
 ALL_ROLES = (NEUROLOGIST, NURSE, REFERENCE_ADMIN)
 
 # Recording patients, visits, assessments, scales and side effects (patients app).
-CLINICAL_RECORDING = []
+CLINICAL_RECORDING = [f"patients.{action}_{model}" for model in ("patient", "visit", "postureassessment", "twstrsassessment", "tsuiassessment", "visitoutcome", "adverseevent") for action in ("view", "add", "change")]  # noqa: E501
 # Reading the reference tables (patterns, rules, products, doses) without changing them.
 REFERENCE_READING = [f"planner.view_{model}" for model in ("source", "muscle", "posturepattern", "patterncomponent", "suggestionrule", "product", "productlimit", "doseguideline", "diluentvolume", "caution")]  # noqa: E501
 # Curating the reference tables.

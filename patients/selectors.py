@@ -1,0 +1,252 @@
+"""Reads. Each selector loads what its page needs in a fixed number of queries."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from patients import posture, scoring
+from patients.chart import visit_summaries
+from patients.models import (
+    AdverseEvent,
+    Patient,
+    PostureAssessment,
+    TsuiAssessment,
+    TwstrsAssessment,
+    Visit,
+    VisitOutcome,
+)
+from patients.text import mrn_is_valid, normalise_mrn, search_terms
+from patients.trend import TrendPoint, trend_chart
+
+PATIENTS_PER_PAGE = 25
+
+
+def patient_search(*, query="", include_inactive=False):
+    """Patients matching every word of ``query`` (names or MRN, any case or accents), by name.
+
+    A query that is an MRN typed with other separators ("ab-123 456") also finds the MRN by prefix.
+    """
+    patients = Patient.objects.all()
+    if not include_inactive:
+        patients = patients.filter(active=True)
+    terms = search_terms(query)
+    if terms:
+        words = Q()
+        for term in terms:
+            words &= Q(search_key__contains=term)
+        mrn = normalise_mrn(query)
+        if mrn_is_valid(mrn):
+            words |= Q(mrn__startswith=mrn)
+        patients = patients.filter(words)
+    return patients.order_by("search_key", "pk")
+
+
+def patient_by_mrn(mrn):
+    """The patient with this MRN however it was typed, or None."""
+    return Patient.objects.filter(mrn=normalise_mrn(mrn)).first()
+
+
+def visit_with_records(queryset=None):
+    """Visits with everything recorded at them, in four queries however many visits there are."""
+    queryset = Visit.objects.all() if queryset is None else queryset
+    return queryset.select_related(
+        "patient", "recorded_by", "booked_by", "posture_assessment", "twstrs", "tsui", "outcome"
+    ).prefetch_related("posture_assessment__components", "adverse_events")
+
+
+def _one_to_one(visit, name, model):
+    try:
+        return getattr(visit, name)
+    except model.DoesNotExist:
+        return None
+
+
+@dataclass
+class VisitRecord:
+    """One visit and what was recorded at it, with the scores computed (never typed)."""
+
+    visit: Visit
+    posture: PostureAssessment | None
+    findings: list | None  # None: no posture assessment yet
+    twstrs_record: TwstrsAssessment | None
+    tsui_record: TsuiAssessment | None
+    outcome: VisitOutcome | None
+    adverse_events: list
+    twstrs: scoring.ScaleResult | None
+    tsui: scoring.ScaleResult | None
+    extra: list = field(default_factory=list)  # HTML from patients.chart providers
+
+    @property
+    def posture_summary(self):
+        if self.findings is None:
+            return ""
+        return posture.summary(self.findings) or "no abnormal posture"
+
+    @property
+    def twstrs_from_posture(self):
+        return scoring.twstrs_from_posture(self.findings)
+
+    @property
+    def red_flags(self):
+        return [event for event in self.adverse_events if event.is_red_flag]
+
+
+def visit_record(visit):
+    """Assemble a VisitRecord from a visit loaded with visit_with_records (no further queries)."""
+    assessment = _one_to_one(visit, "posture_assessment", PostureAssessment)
+    findings = assessment.findings() if assessment else None
+    twstrs_record = _one_to_one(visit, "twstrs", TwstrsAssessment)
+    tsui_record = _one_to_one(visit, "tsui", TsuiAssessment)
+    twstrs = tsui = None
+    if twstrs_record:
+        twstrs = scoring.twstrs_score({**scoring.twstrs_from_posture(findings), **twstrs_record.typed_items()})
+    if tsui_record:
+        tsui = scoring.tsui_score({**scoring.tsui_from_posture(findings), **tsui_record.typed_items()})
+    return VisitRecord(
+        visit=visit,
+        posture=assessment,
+        findings=findings,
+        twstrs_record=twstrs_record,
+        tsui_record=tsui_record,
+        outcome=_one_to_one(visit, "outcome", VisitOutcome),
+        adverse_events=list(visit.adverse_events.all()),
+        twstrs=twstrs,
+        tsui=tsui,
+    )
+
+
+def visit_record_get(pk):
+    """The VisitRecord for one visit; raises Visit.DoesNotExist."""
+    return visit_record(visit_with_records().get(pk=pk))
+
+
+def twstrs_for_visit(visit):
+    """The TWSTRS result for a visit as it is stored now (used by services and tests)."""
+    visit = visit_with_records().get(pk=visit.pk)
+    return visit_record(visit).twstrs
+
+
+def tsui_for_visit(visit):
+    visit = visit_with_records().get(pk=visit.pk)
+    return visit_record(visit).tsui
+
+
+@dataclass(frozen=True)
+class Alert:
+    level: str  # "danger" (breathing difficulty, severe dysphagia) or "warning"
+    title: str
+    text: str
+    icon: str  # a text symbol shown beside the title: the alert never relies on colour alone
+
+
+def has_prior_dysphagia(patient, adverse_events):
+    """Dysphagia at baseline or reported after any session (grade 1 or more). Pure: no queries."""
+    return patient.baseline_dysphagia or any(
+        event.is_dysphagia and (event.dysphagia_grade or 0) >= 1 for event in adverse_events
+    )
+
+
+def patient_has_prior_dysphagia(patient, *, before=None):
+    """Whether the patient has had dysphagia: impaired baseline swallowing, or a dysphagia adverse
+    event of grade 1 or more reported at any visit (on or before ``before``, a date, if given).
+
+    The planner uses this for its dysphagia safety finding.
+    """
+    if patient.baseline_dysphagia:
+        return True
+    events = AdverseEvent.objects.filter(
+        visit__patient=patient, kind=AdverseEvent.Kind.DYSPHAGIA, dysphagia_grade__gte=1
+    )
+    if before is not None:
+        events = events.filter(visit__date__lte=before)
+    return events.exists()
+
+
+def chart_alerts(patient, records):
+    """Red flags first (breathing difficulty, severe dysphagia), then other severe events, then
+    prior dysphagia. ``records`` are VisitRecords; no queries."""
+    alerts = []
+    events = [(record.visit, event) for record in records for event in record.adverse_events]
+    for visit, event in events:
+        if event.is_red_flag:
+            detail = f"grade {event.dysphagia_grade}" if event.is_dysphagia else event.get_severity_display().lower()
+            alerts.append(
+                Alert(
+                    "danger",
+                    f"{event.get_kind_display()}",
+                    f"Reported at the visit of {visit.date:%d %b %Y} ({detail}) after the previous session. "
+                    "Review before injecting again.",
+                    "⚠",
+                )
+            )
+    for visit, event in events:
+        if event.severity == AdverseEvent.Severity.SEVERE and not event.is_red_flag:
+            alerts.append(
+                Alert(
+                    "warning",
+                    f"Severe {event.kind_label.lower()}",
+                    f"Reported at the visit of {visit.date:%d %b %Y}.",
+                    "!",
+                )
+            )
+    if has_prior_dysphagia(patient, [event for _, event in events]):
+        reasons = []
+        if patient.baseline_dysphagia:
+            reasons.append(f"baseline swallowing: {patient.get_baseline_swallowing_display().lower()}")
+        reasons += [
+            f"grade {event.dysphagia_grade} at the visit of {visit.date:%d %b %Y}"
+            for visit, event in events
+            if event.is_dysphagia and (event.dysphagia_grade or 0) >= 1
+        ]
+        text = "; ".join(reasons)
+        alerts.append(Alert("warning", "Prior dysphagia", f"{text[0].upper()}{text[1:]}.", "!"))
+    return alerts
+
+
+@dataclass
+class Chart:
+    patient: Patient
+    records: list
+    alerts: list
+    trend: object
+    prior_dysphagia: bool
+
+    @property
+    def latest_twstrs(self):
+        return next((record for record in self.records if record.twstrs), None)
+
+
+def patient_chart(*, patient):
+    """Everything the chart shows, in a fixed number of queries (four, plus one per provider)."""
+    visits = list(visit_with_records(Visit.objects.filter(patient=patient)).order_by("-date", "-pk"))
+    for visit in visits:
+        visit.patient = patient
+    records = [visit_record(visit) for visit in visits]
+    extras = visit_summaries(visits)
+    for record in records:
+        record.extra = extras.get(record.visit.pk, [])
+    trend = trend_chart(
+        [
+            TrendPoint(record.visit.date, record.twstrs.total, record.twstrs.complete)
+            for record in records
+            if record.twstrs and not record.twstrs.empty
+        ]
+    )
+    events = [event for record in records for event in record.adverse_events]
+    return Chart(
+        patient=patient,
+        records=records,
+        alerts=chart_alerts(patient, records),
+        trend=trend,
+        prior_dysphagia=has_prior_dysphagia(patient, events),
+    )
+
+
+def previous_visit(visit):
+    """The patient's visit before this one (by date), or None."""
+    return (
+        Visit.objects.filter(patient_id=visit.patient_id)
+        .filter(Q(date__lt=visit.date) | Q(date=visit.date, pk__lt=visit.pk))
+        .order_by("-date", "-pk")
+        .first()
+    )

@@ -1,0 +1,387 @@
+"""Pages for patients and visits. Each view checks a model permission, loads its object through
+the helper for that object type, validates with a form, calls one service and redirects
+(POST/redirect/GET) with a message."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from patients import posture, scoring, selectors, services
+from patients.audit.services import log_access
+from patients.forms import (
+    AdverseEventForm,
+    PatientForm,
+    PostureAssessmentForm,
+    TsuiForm,
+    TwstrsForm,
+    VisitForm,
+    VisitOutcomeForm,
+)
+from patients.models import AdverseEvent, Patient, Visit
+
+GET_POST = require_http_methods(["GET", "POST"])
+
+
+# --- One helper per object type: check the permission for the action, then load the object. ---
+
+
+def _allowed(request, model, action):
+    if not request.user.has_perm(f"patients.{action}_{model}"):
+        raise PermissionDenied
+
+
+def _patient(request, pk, action="view"):
+    _allowed(request, "patient", action)
+    return get_object_or_404(Patient, pk=pk)
+
+
+def _visit(request, pk, action="view", model="visit"):
+    """A visit, checked against the permission of what is being recorded at it (``model``)."""
+    _allowed(request, model, action)
+    return get_object_or_404(Visit.objects.select_related("patient"), pk=pk)
+
+
+def _adverse_event(request, pk, action="change"):
+    _allowed(request, "adverseevent", action)
+    return get_object_or_404(AdverseEvent.objects.select_related("visit__patient"), pk=pk)
+
+
+def _apply(form, error):
+    """Put a service's ValidationError on the form: at the field it names, else at the top."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+# --- Patients ---
+
+
+@permission_required("patients.view_patient", raise_exception=True)
+def patient_list(request):
+    query = request.GET.get("q", "").strip()
+    include_inactive = request.GET.get("inactive") == "1"
+    patients = selectors.patient_search(query=query, include_inactive=include_inactive)
+    page = Paginator(patients, selectors.PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"page": page, "query": query, "include_inactive": include_inactive}
+    if request.htmx:
+        return render(request, "patients/patient_list.html#results", context)
+    return render(request, "patients/patient_list.html", context)
+
+
+@permission_required("patients.add_patient", raise_exception=True)
+@GET_POST
+def patient_register(request):
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = services.patient_register(**form.cleaned_data, acting_user=request.user)
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            messages.success(request, f"{patient.full_name} ({patient.mrn}) is registered.")
+            return redirect(patient)
+    return render(request, "patients/patient_form.html", {"form": form, "patient": None})
+
+
+@permission_required("patients.view_patient", raise_exception=True)
+def patient_chart(request, pk):
+    patient = _patient(request, pk)
+    chart = selectors.patient_chart(patient=patient)
+    log_access(request, patient, patient_id=patient.pk, what="chart")
+    return render(request, "patients/patient_detail.html", {"patient": patient, "chart": chart})
+
+
+@permission_required("patients.change_patient", raise_exception=True)
+@GET_POST
+def patient_edit(request, pk):
+    patient = _patient(request, pk, "change")
+    form = PatientForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.patient_update(patient=patient, acting_user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            messages.success(request, f"{patient.full_name}'s details are saved.")
+            return redirect(patient)
+    if request.method == "POST":
+        patient.refresh_from_db()  # the form changed the instance; show the stored name in the heading
+    return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
+
+
+@permission_required("patients.change_patient", raise_exception=True)
+@GET_POST
+def patient_deactivate(request, pk):
+    """GET asks for confirmation; POST deactivates. Nothing is ever deleted."""
+    patient = _patient(request, pk, "change")
+    if request.method == "POST":
+        services.patient_deactivate(patient=patient, acting_user=request.user)
+        messages.success(request, f"{patient.full_name} is deactivated. The record is kept and can be reactivated.")
+        return redirect(patient)
+    upcoming = patient.visits.filter(status=Visit.Status.SCHEDULED, date__gte=timezone.localdate()).count()
+    return render(request, "patients/patient_confirm_deactivate.html", {"patient": patient, "upcoming": upcoming})
+
+
+@permission_required("patients.change_patient", raise_exception=True)
+@require_POST
+def patient_reactivate(request, pk):
+    patient = _patient(request, pk, "change")
+    try:
+        services.patient_reactivate(patient=patient, acting_user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{patient.full_name} is active again.")
+    return redirect(patient)
+
+
+# --- Visits ---
+
+
+@permission_required("patients.add_visit", raise_exception=True)
+@GET_POST
+def visit_book(request, pk):
+    patient = _patient(request, pk)
+    _allowed(request, "visit", "add")
+    if not patient.active:
+        messages.error(request, "This patient is inactive: reactivate them before booking a visit.")
+        return redirect(patient)
+    last = patient.visits.order_by("-date").first()
+    suggested = timezone.localdate()
+    if last and last.date + timedelta(weeks=12) > suggested:
+        suggested = last.date + timedelta(weeks=12)
+    form = VisitForm(request.POST or None, instance=Visit(patient=patient), initial={"date": suggested})
+    if request.method == "POST" and form.is_valid():
+        try:
+            visit = services.visit_book(
+                patient=patient,
+                date=form.cleaned_data["date"],
+                notes=form.cleaned_data["notes"],
+                acting_user=request.user,
+            )
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            messages.success(request, f"Visit booked for {visit.date:%d %b %Y}.")
+            return redirect(visit)
+    return render(request, "patients/visit_form.html", {"form": form, "patient": patient, "visit": None})
+
+
+@permission_required("patients.view_visit", raise_exception=True)
+def visit_detail(request, pk):
+    _allowed(request, "visit", "view")
+    try:
+        record = selectors.visit_record_get(pk)
+    except Visit.DoesNotExist:
+        raise Http404("No such visit") from None
+    log_access(request, record.visit, patient_id=record.visit.patient_id, what="visit")
+    context = {
+        "record": record,
+        "visit": record.visit,
+        "patient": record.visit.patient,
+        "twstrs_version": scoring.TWSTRS_VERSION,
+        "today": timezone.localdate(),
+    }
+    return render(request, "patients/visit_detail.html", context)
+
+
+@permission_required("patients.change_visit", raise_exception=True)
+@GET_POST
+def visit_edit(request, pk):
+    visit = _visit(request, pk, "change")
+    form = VisitForm(request.POST or None, instance=visit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.visit_update(
+                visit=visit, date=form.cleaned_data["date"], notes=form.cleaned_data["notes"], acting_user=request.user
+            )
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            messages.success(request, "The visit is saved.")
+            return redirect(visit)
+    if request.method == "POST":
+        visit.refresh_from_db()
+    return render(request, "patients/visit_form.html", {"form": form, "patient": visit.patient, "visit": visit})
+
+
+@permission_required("patients.change_visit", raise_exception=True)
+@require_POST
+def visit_status(request, pk):
+    visit = _visit(request, pk, "change")
+    action = request.POST.get("action")
+    change = {"start": services.visit_start, "complete": services.visit_complete}.get(action)
+    if change is None:
+        messages.error(request, "Unknown action.")
+        return redirect(visit)
+    try:
+        change(visit=visit, acting_user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"The visit is {visit.get_status_display().lower()}.")
+    return redirect(visit)
+
+
+# --- What is recorded at a visit ---
+
+
+def _record_page(request, visit, template, form, **extra):
+    record = selectors.visit_record_get(visit.pk)
+    context = {"form": form, "visit": record.visit, "patient": record.visit.patient, "record": record, **extra}
+    return render(request, template, context)
+
+
+def _saved(request, visit, text):
+    messages.success(request, text)
+    return redirect(visit)
+
+
+@permission_required(["patients.add_postureassessment", "patients.change_postureassessment"], raise_exception=True)
+@GET_POST
+def posture_record(request, pk):
+    visit = _visit(request, pk, "change", "postureassessment")
+    record = selectors.visit_record_get(visit.pk)
+    form = PostureAssessmentForm(
+        request.POST or None,
+        findings=record.findings or (),
+        initial={"notes": record.posture.notes if record.posture else ""},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.posture_assessment_record(
+                visit=visit, findings=form.findings(), notes=form.cleaned_data["notes"], acting_user=request.user
+            )
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            text = posture.summary(form.findings()) or "no abnormal posture"
+            return _saved(request, visit, f"Posture saved: {text}.")
+    return _record_page(request, visit, "patients/postureassessment_form.html", form)
+
+
+@permission_required(["patients.add_twstrsassessment", "patients.change_twstrsassessment"], raise_exception=True)
+@GET_POST
+def twstrs_record(request, pk):
+    visit = _visit(request, pk, "change", "twstrsassessment")
+    record = selectors.visit_record_get(visit.pk)
+    initial = record.twstrs_record.typed_items() if record.twstrs_record else {}
+    form = TwstrsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.twstrs_record(visit=visit, items=form.scored_items(), acting_user=request.user)
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            result = selectors.twstrs_for_visit(visit)
+            return _saved(request, visit, f"TWSTRS saved: total {result.display} ({result.status}).")
+    return _record_page(
+        request,
+        visit,
+        "patients/twstrsassessment_form.html",
+        form,
+        derived=_derived_rows(record),
+        twstrs_version=scoring.TWSTRS_VERSION,
+        pain_formula=scoring.PAIN_SEVERITY_FORMULA,
+        pain_source=scoring.PAIN_SEVERITY_SOURCE,
+    )
+
+
+def _derived_rows(record):
+    """The TWSTRS severity items taken from the posture, as (item, value or None) pairs."""
+    values = record.twstrs_from_posture
+    return [(item, values.get(item.key)) for item in scoring.TWSTRS_SEVERITY if item.from_posture]
+
+
+@permission_required(["patients.add_tsuiassessment", "patients.change_tsuiassessment"], raise_exception=True)
+@GET_POST
+def tsui_record(request, pk):
+    visit = _visit(request, pk, "change", "tsuiassessment")
+    record = selectors.visit_record_get(visit.pk)
+    initial = record.tsui_record.typed_items() if record.tsui_record else {}
+    form = TsuiForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.tsui_record(visit=visit, items=form.scored_items(), acting_user=request.user)
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            result = selectors.tsui_for_visit(visit)
+            return _saved(request, visit, f"Tsui saved: total {result.display} ({result.status}).")
+    tremor = scoring.tsui_from_posture(record.findings).get("tremor_severity")
+    return _record_page(
+        request,
+        visit,
+        "patients/tsuiassessment_form.html",
+        form,
+        tremor_severity=tremor,
+        tsui_version=scoring.TSUI_VERSION,
+        tsui_formula=scoring.TSUI_FORMULA,
+    )
+
+
+@permission_required(["patients.add_visitoutcome", "patients.change_visitoutcome"], raise_exception=True)
+@GET_POST
+def outcome_record(request, pk):
+    visit = _visit(request, pk, "change", "visitoutcome")
+    record = selectors.visit_record_get(visit.pk)
+    form = VisitOutcomeForm(request.POST or None, instance=record.outcome)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.visit_outcome_record(
+                visit=visit,
+                pain_now=form.cleaned_data["pain_now"],
+                pgic=form.cleaned_data["pgic"],
+                acting_user=request.user,
+            )
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            return _saved(request, visit, "Pain and global impression saved.")
+    if request.method == "POST" and record.outcome:
+        record.outcome.refresh_from_db()
+    return _record_page(request, visit, "patients/visitoutcome_form.html", form)
+
+
+@permission_required("patients.add_adverseevent", raise_exception=True)
+@GET_POST
+def adverse_event_add(request, pk):
+    visit = _visit(request, pk, "add", "adverseevent")
+    form = AdverseEventForm(request.POST or None, instance=AdverseEvent(visit=visit))
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in services.ADVERSE_EVENT_FIELDS}
+        try:
+            event = services.adverse_event_record(visit=visit, acting_user=request.user, **fields)
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            return _saved(request, visit, f"Side effect recorded: {event}.")
+    previous = selectors.previous_visit(visit)
+    return _record_page(request, visit, "patients/adverseevent_form.html", form, event=None, previous=previous)
+
+
+@permission_required("patients.change_adverseevent", raise_exception=True)
+@GET_POST
+def adverse_event_edit(request, pk):
+    event = _adverse_event(request, pk)
+    visit = event.visit
+    form = AdverseEventForm(request.POST or None, instance=event)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in services.ADVERSE_EVENT_FIELDS}
+        try:
+            services.adverse_event_update(event=event, acting_user=request.user, **fields)
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            return _saved(request, visit, f"Side effect saved: {event}.")
+    previous = selectors.previous_visit(visit)
+    return _record_page(request, visit, "patients/adverseevent_form.html", form, event=event, previous=previous)
