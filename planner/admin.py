@@ -182,6 +182,7 @@ def mark_reviewed(modeladmin, request, queryset):
 
 
 class ReferenceAdmin(ImportExportMixin, SimpleHistoryAdmin):
+    object_history_list_template = "admin/planner/object_history_list.html"
     import_formats = [CSV]
     export_formats = [CSV]
     actions = [deactivate, activate]

@@ -8,7 +8,9 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from patients import colcap
+from planner.reference.dilution import DilutionError, strength_for
 from planner.reference.formatting import amount, span
+from planner.reference.limits import LimitRow, effective_limit
 
 # ---------------------------------------------------------------------------------------------
 # Reference data
@@ -80,6 +82,8 @@ class ReferenceRow(models.Model):
     # created by a reference admin). When the row's current values no longer hash to this, a reference
     # admin has edited it since, and the loader keeps their values unless told --force.
     loaded_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # The natural key the loader wrote (JSON), so a row whose key an admin changed is still recognised.
+    loaded_key = models.CharField(max_length=300, blank=True, editable=False)
 
     class Meta:
         abstract = True
@@ -91,7 +95,7 @@ class Source(ReferenceRow):
     )
     citation = models.TextField("citation")
     url = models.URLField("URL", max_length=500, blank=True)
-    history = HistoricalRecords(excluded_fields=["loaded_hash"])
+    history = HistoricalRecords(excluded_fields=["loaded_hash", "loaded_key"])
 
     class Meta:
         ordering = ["code"]
@@ -122,15 +126,10 @@ class Sourced(ReferenceRow):
         help_text="The clinician who last checked this row against its sources.",
     )
     reviewed_at = models.DateTimeField("reviewed at", null=True, blank=True)
-    history = HistoricalRecords(inherit=True, excluded_fields=["loaded_hash"], m2m_fields=["sources"])
+    history = HistoricalRecords(inherit=True, excluded_fields=["loaded_hash", "loaded_key"], m2m_fields=["sources"])
 
     class Meta:
         abstract = True
-
-    @property
-    def is_established(self):
-        """Only values read in, or computed from, a source may be shown without a caveat."""
-        return self.verification in (Verification.VERIFIED, Verification.COMPUTED)
 
     def clean_related(self, related):
         """Checks on many-to-many values, which full_clean() cannot see. ``related``: {field name: [rows]}.
@@ -243,7 +242,7 @@ class PatternComponent(Sourced):
     side = models.CharField(
         "side",
         max_length=20,
-        choices=Side.choices[:3],
+        choices=[(value, label) for value, label in Side.choices if value != Side.UNRESOLVED],
         help_text="Side of the component relative to the direction of the combined pattern.",
     )
 
@@ -286,7 +285,7 @@ class SuggestionRule(Sourced):
     note = models.TextField("note", blank=True)
 
     class Meta:
-        ordering = ["pattern_id", "priority", "muscle__name"]
+        ordering = ["pattern_id", "priority", "muscle__name"]  # "primary" sorts before "secondary"
         constraints = [
             models.UniqueConstraint(fields=["pattern", "muscle", "side"], name="rule_unique_pattern_muscle_side"),
             models.CheckConstraint(
@@ -372,8 +371,6 @@ class Product(Sourced):
 
     def effective_limit(self, kind):
         """The value a safety check should apply for one limit kind; see planner.reference.limits."""
-        from planner.reference.limits import effective_limit
-
         return effective_limit(kind, [limit.as_row() for limit in self.limits.all()])
 
 
@@ -478,8 +475,6 @@ class ProductLimit(Sourced):
 
     def as_row(self):
         """Plain data for planner.reference.limits (uses the prefetched sources)."""
-        from planner.reference.limits import LimitRow
-
         return LimitRow(
             kind=self.kind,
             jurisdiction=self.jurisdiction,
@@ -668,8 +663,6 @@ class DiluentVolume(Sourced):
     @property
     def units_per_0_1_ml(self):
         """Computed from the vial and volume, never stored (see planner.reference.dilution)."""
-        from planner.reference.dilution import DilutionError, strength_for
-
         if self.diluent_ml is None:
             return None
         try:

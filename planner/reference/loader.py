@@ -444,9 +444,15 @@ class _Writer:
 
     def load(self, table, rows):
         report = TableReport(table.model._meta.verbose_name_plural.capitalize())
-        existing = {}
-        for instance in queryset(table):
-            existing[natural_key(table, current_values(table, instance))] = instance
+        instances = list(queryset(table))
+        # A loaded row is known by the key it was loaded with, even if an admin has changed it since;
+        # a row an admin created, by its current key.
+        existing = {
+            natural_key(table, current_values(table, instance)): instance
+            for instance in instances
+            if not instance.loaded_key
+        }
+        existing |= {tuple(json.loads(instance.loaded_key)): instance for instance in instances if instance.loaded_key}
         shipped_keys = set()
         for row in rows:
             key = natural_key(table, row)
@@ -462,9 +468,9 @@ class _Writer:
             current_hash = fingerprint(current_values(table, instance))
             shipped_hash = fingerprint(values)
             if current_hash == shipped_hash:
-                if instance.loaded_hash != shipped_hash:
-                    instance.loaded_hash = shipped_hash
-                    instance.save_without_historical_record(update_fields=["loaded_hash"])
+                if instance.loaded_hash != shipped_hash or instance.loaded_key != json.dumps(key):
+                    instance.loaded_hash, instance.loaded_key = shipped_hash, json.dumps(key)
+                    instance.save_without_historical_record(update_fields=["loaded_hash", "loaded_key"])
                 report.unchanged += 1
             elif current_hash != instance.loaded_hash and not self.force:
                 report.kept.append(key)
@@ -494,6 +500,7 @@ class _Writer:
             setattr(instance, name, value)
         instance.is_active = values["is_active"]
         instance.loaded_hash = fingerprint(values)
+        instance.loaded_key = json.dumps(natural_key(table, values))
         if not created and isinstance(instance, ref.Sourced):
             instance.reviewed_by = None
             instance.reviewed_at = None

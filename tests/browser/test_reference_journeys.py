@@ -68,7 +68,7 @@ def test_a_reference_admin_edits_a_muscle_and_finds_it_in_the_history(page, live
     page.get_by_role("link", name="LEVATOR_SCAPULAE").click()
     page.get_by_role("link", name="History").click()
     latest = page.locator("#change-history tbody tr").first
-    expect(latest).to_contain_text("rita")
+    expect(latest).to_contain_text("Rita Reference (rita)")
     expect(latest).to_contain_text(re.compile(r"guidance:\s*recommended\s*→\s*required"))
 
 

@@ -115,7 +115,8 @@ def test_a_reference_admins_edit_appears_in_the_history_with_their_name(client_f
     assert latest.history_user.username == "persona.reference_admin"
     assert latest.guidance == "required"
     history = client.get(reverse("admin:planner_muscle_history", args=[muscle.pk])).content.decode()
-    assert "persona.reference_admin" in history
+    editor = latest.history_user
+    assert f"{editor.get_full_name()} (persona.reference_admin)" in history
     assert re.search(r"guidance:</strong>\s*recommended\s*&nbsp;&rarr;&nbsp;&nbsp;required", history)
 
 

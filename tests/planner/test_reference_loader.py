@@ -88,6 +88,22 @@ def test_it_keeps_a_row_a_reference_admin_edited_and_reports_it(reference_admin)
     assert "--force" in output
 
 
+def test_a_rule_whose_side_an_admin_changed_is_kept_not_shipped_again_beside_it():
+    load_reference()
+    rule = ref.SuggestionRule.objects.get(pattern__code="TORTICAPUT", muscle__code="TRAPEZIUS_UPPER")
+    rule.side = ref.Side.IPSILATERAL  # a clinician resolved the conflict
+    rule.save()
+
+    _, reports = load_reference()
+
+    rules = ref.SuggestionRule.objects.filter(pattern__code="TORTICAPUT", muscle__code="TRAPEZIUS_UPPER")
+    assert [(r.side, r.is_active) for r in rules] == [("ipsilateral", True)]
+    assert report(reports, "Suggestion rules").kept == [("TORTICAPUT", "TRAPEZIUS_UPPER", "unresolved")]
+
+    load_reference(force=True)
+    assert [r.side for r in rules.all()] == ["unresolved"]
+
+
 def test_force_replaces_an_edited_row_with_the_shipped_values():
     run_command()
     muscle = ref.Muscle.objects.get(code="SCM")
