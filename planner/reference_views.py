@@ -74,21 +74,24 @@ def product_detail(request, code):
         product = selectors.product_detail(code)
     except ref.Product.DoesNotExist:
         raise Http404("No such product.") from None
-    kinds = list(ref.ProductLimit.Kind.values)
-    limits = sorted(product.limits.all(), key=lambda limit: (kinds.index(limit.kind), limit.jurisdiction))
     form = DilutionForm(request.GET or _worked_example(product), product=product)
     form.is_valid()
+    if request.htmx:  # the calculator recalculating as the user types
+        return render(
+            request, "planner/reference/product_detail.html#calculator-result", {"product": product, "form": form}
+        )
+    kinds = list(ref.ProductLimit.Kind.values)
+    limits = sorted(product.limits.all(), key=lambda limit: (kinds.index(limit.kind), limit.jurisdiction))
+    doses = [dose for doses in selectors.doses_by_muscle(product).values() for dose in doses]
     context = {
         "product": product,
         "limits": limits,
         "effective": _effective_limits([limit.as_row() for limit in limits]),
         "volumes": product.diluent_volumes.all(),
-        "doses": [dose for doses in selectors.doses_by_muscle(product).values() for dose in doses],
+        "doses": sorted(doses, key=lambda dose: dose.muscle.name),
         "cautions": selectors.cautions(product),
         "form": form,
     }
-    if request.htmx:
-        return render(request, "planner/reference/product_detail.html#calculator-result", context)
     return _page(request, "planner/reference/product_detail.html", context, "products")
 
 
