@@ -766,7 +766,10 @@ class InjectionSession(models.Model):
         Product, on_delete=models.PROTECT, related_name="sessions", verbose_name="product", null=True, blank=True
     )
     default_guidance = models.CharField(
-        "guidance", max_length=12, choices=Guidance.choices, default=Guidance.ANATOMICAL,
+        "guidance",
+        max_length=12,
+        choices=Guidance.choices,
+        default=Guidance.ANATOMICAL,
         help_text="Used for rows that do not say otherwise.",
     )
     status = models.CharField("status", max_length=10, choices=Status.choices, default=Status.DRAFT)
@@ -774,31 +777,53 @@ class InjectionSession(models.Model):
     lot_number = models.CharField("lot number", max_length=40, blank=True)
     lot_expiry = models.DateField("lot expiry date", null=True, blank=True)
     vial_units = models.DecimalField(
-        "vial size (units)", max_digits=8, decimal_places=2, null=True, blank=True, validators=[POSITIVE],
+        "vial size (units)",
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[POSITIVE],
         help_text="Units of this product per vial.",
     )
     vial_count = models.PositiveSmallIntegerField(
         "vials used", null=True, blank=True, validators=[MinValueValidator(1)]
     )
     diluent_ml = models.DecimalField(
-        "diluent per vial (mL)", max_digits=6, decimal_places=2, null=True, blank=True,
-        validators=[MinValueValidator(Decimal(0))], help_text="0.9% sodium chloride added to each vial.",
+        "diluent per vial (mL)",
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="0.9% sodium chloride added to each vial.",
     )
     prepared_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name="prepared by",
     )
     prepared_at = models.DateTimeField("prepared at", null=True, blank=True)
     # Signing.
     signed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name="signed by",
     )
     signed_at = models.DateTimeField("signed at", null=True, blank=True)
     findings_at_signing = models.JSONField("findings at signing", default=list, blank=True)
     # Amendment.
     amends = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="amended_by",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="amended_by",
         verbose_name="amends",
     )
     amendment_reason = models.TextField("reason for the amendment", blank=True)
@@ -827,8 +852,8 @@ class InjectionSession(models.Model):
                 fields=["visit"], condition=Q(amends__isnull=True), name="session_one_original_per_visit"
             ),
             models.CheckConstraint(
-                condition=Q(status="draft") | (Q(signed_by__isnull=False) & Q(signed_at__isnull=False)
-                                               & Q(product__isnull=False)),
+                condition=Q(status="draft")
+                | (Q(signed_by__isnull=False) & Q(signed_at__isnull=False) & Q(product__isnull=False)),
                 name="session_signed_has_signer_and_product",
             ),
             models.CheckConstraint(
@@ -844,14 +869,6 @@ class InjectionSession(models.Model):
         label = "amendment" if self.amends_id else "plan"
         return f"Injection {label} of {self.visit}"
 
-    @property
-    def audit_patient_id(self):
-        return self.visit.patient_id
-
-    @property
-    def is_signed(self):
-        return self.status == self.Status.SIGNED
-
     def save(self, *args, **kwargs):
         if self.pk is not None and self._signed_in_database():
             raise SignedSessionError("This session is signed and cannot be changed: amend it instead.")
@@ -859,6 +876,14 @@ class InjectionSession(models.Model):
 
     def delete(self, *args, **kwargs):
         raise SignedSessionError("Injection sessions are never deleted.")
+
+    @property
+    def audit_patient_id(self):
+        return self.visit.patient_id
+
+    @property
+    def is_signed(self):
+        return self.status == self.Status.SIGNED
 
     def _signed_in_database(self):
         return type(self).objects.filter(pk=self.pk, status=self.Status.SIGNED).exists()
@@ -874,15 +899,23 @@ class Injection(models.Model):
     )
     muscle = models.ForeignKey(Muscle, on_delete=models.PROTECT, related_name="injections", verbose_name="muscle")
     side = models.CharField("side", max_length=5, choices=Side.choices)
+    # Empty while the plan is a draft (a product switch clears every dose); signing needs them all.
     dose = models.DecimalField(
-        "dose (units)", max_digits=8, decimal_places=2, validators=[POSITIVE],
+        "dose (units)",
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[POSITIVE],
         help_text="In the units of the session's product, for this muscle on this side.",
     )
     sites = models.PositiveSmallIntegerField(
         "sites", default=1, validators=[MinValueValidator(1), MaxValueValidator(20)]
     )
     guidance = models.CharField(
-        "guidance", max_length=12, choices=InjectionSession.Guidance.choices,
+        "guidance",
+        max_length=12,
+        choices=InjectionSession.Guidance.choices,
         default=InjectionSession.Guidance.ANATOMICAL,
     )
     position = models.PositiveSmallIntegerField(default=0)
@@ -893,17 +926,13 @@ class Injection(models.Model):
     class Meta:
         ordering = ["position", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(dose__gt=0), name="injection_dose_positive"),
+            models.CheckConstraint(condition=positive_or_null("dose"), name="injection_dose_positive"),
             models.CheckConstraint(condition=Q(sites__gte=1) & Q(sites__lte=20), name="injection_sites_range"),
             models.UniqueConstraint(fields=["session", "muscle", "side"], name="injection_one_row_per_muscle_side"),
         ]
 
     def __str__(self):
         return f"{self.get_side_display()} {self.muscle}: {self.dose} U"
-
-    @property
-    def audit_patient_id(self):
-        return self.session.visit.patient_id
 
     def save(self, *args, **kwargs):
         if self.session._signed_in_database():
@@ -914,6 +943,10 @@ class Injection(models.Model):
         if self.session._signed_in_database():
             raise SignedSessionError("This session is signed and cannot be changed: amend it instead.")
         return super().delete(*args, **kwargs)
+
+    @property
+    def audit_patient_id(self):
+        return self.session.visit.patient_id
 
 
 class FindingAcknowledgement(models.Model):

@@ -17,14 +17,60 @@ REFERENCE_ADMIN = "Reference admin"
 ALL_ROLES = (NEUROLOGIST, NURSE, REFERENCE_ADMIN)
 
 # Recording patients, visits, assessments, scales and side effects (patients app).
-CLINICAL_RECORDING = [f"patients.{action}_{model}" for model in ("patient", "visit", "postureassessment", "twstrsassessment", "tsuiassessment", "visitoutcome", "adverseevent") for action in ("view", "add", "change")]  # noqa: E501
+CLINICAL_RECORDING = [
+    f"patients.{action}_{model}"
+    for model in (
+        "patient",
+        "visit",
+        "postureassessment",
+        "twstrsassessment",
+        "tsuiassessment",
+        "visitoutcome",
+        "adverseevent",
+    )
+    for action in ("view", "add", "change")
+]  # noqa: E501
 # Reading the reference tables (patterns, rules, products, doses) without changing them.
-REFERENCE_READING = [f"planner.view_{model}" for model in ("source", "muscle", "posturepattern", "patterncomponent", "suggestionrule", "product", "productlimit", "doseguideline", "diluentvolume", "caution")]  # noqa: E501
+REFERENCE_READING = [
+    f"planner.view_{model}"
+    for model in (
+        "source",
+        "muscle",
+        "posturepattern",
+        "patterncomponent",
+        "suggestionrule",
+        "product",
+        "productlimit",
+        "doseguideline",
+        "diluentvolume",
+        "caution",
+    )
+]  # noqa: E501
 # Curating the reference tables.
-REFERENCE_CURATION = [f"planner.{action}_{model}" for model in ("source", "muscle", "posturepattern", "patterncomponent", "suggestionrule", "product", "productlimit", "doseguideline", "diluentvolume", "caution") for action in ("add", "change")]  # noqa: E501
+REFERENCE_CURATION = [
+    f"planner.{action}_{model}"
+    for model in (
+        "source",
+        "muscle",
+        "posturepattern",
+        "patterncomponent",
+        "suggestionrule",
+        "product",
+        "productlimit",
+        "doseguideline",
+        "diluentvolume",
+        "caution",
+    )
+    for action in ("add", "change")
+]  # noqa: E501
 # Building, signing and amending injection plans, and preparing the toxin.
-PLANNING = []
-TOXIN_PREPARATION = []
+PLANNING = [
+    "planner.view_injectionsession",
+    "planner.plan_injectionsession",
+    "planner.sign_injectionsession",
+    "planner.amend_injectionsession",
+]
+TOXIN_PREPARATION = ["planner.view_injectionsession", "planner.prepare_injectionsession"]
 # Reading the audit report (ONC 170.315(d)(3)); reference admins hold it by default.
 AUDITING = ["audit.view_audit_report"]
 
