@@ -18,6 +18,8 @@ urlpatterns = [
     path("accounts/two-factor/verify/", two_factor.two_factor_verify, name="two_factor_verify"),
     path("patients/", include("patients.urls")),
     path("reference/", include("planner.reference_urls")),
+    path("plans/", include("planner.plan_urls")),
+    path("clinic/", include("planner.outcome_urls")),
     path("audit/", include("patients.audit.urls")),
     path("admin/", admin.site.urls),
 ]
