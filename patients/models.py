@@ -20,6 +20,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from patients import posture, scoring
+from patients.audit.managers import AuditedManager
 from patients.colcap import BY_CODE, CODE_CHOICES, COMPONENTS, Direction
 from patients.text import MRN_MAX_LENGTH, MRN_RULE, mrn_is_valid, normalise_mrn, patient_search_key
 
@@ -85,6 +86,8 @@ class Patient(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
+
+    objects = AuditedManager()
 
     class Meta:
         ordering = ["search_key", "pk"]
@@ -184,6 +187,8 @@ class Visit(models.Model):
 
     history = HistoricalRecords()
 
+    objects = AuditedManager()
+
     class Meta:
         ordering = ["-date", "-pk"]
         indexes = [models.Index(fields=["patient", "-date"], name="visit_patient_date")]
@@ -236,6 +241,8 @@ class PostureAssessment(models.Model):
 
     history = HistoricalRecords()
 
+    objects = AuditedManager()
+
     def __str__(self):
         return f"Posture at {self.visit}"
 
@@ -279,6 +286,8 @@ class PostureComponent(models.Model):
     severity = models.PositiveSmallIntegerField()
 
     history = HistoricalRecords()
+
+    objects = AuditedManager()
 
     class Meta:
         constraints = _component_constraints()
@@ -338,6 +347,8 @@ class TwstrsAssessment(models.Model):
 
     history = HistoricalRecords()
 
+    objects = AuditedManager()
+
     class Meta:
         verbose_name = "TWSTRS assessment"
         constraints = _score_constraints("twstrs", [scoring.TWSTRS_ITEMS[key] for key in scoring.TWSTRS_TYPED_KEYS])
@@ -383,6 +394,8 @@ class TsuiAssessment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
+
+    objects = AuditedManager()
 
     class Meta:
         verbose_name = "Tsui assessment"
@@ -433,6 +446,8 @@ class VisitOutcome(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
+
+    objects = AuditedManager()
 
     class Meta:
         verbose_name = "pain and global impression"
@@ -526,6 +541,8 @@ class AdverseEvent(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
+
+    objects = AuditedManager()
 
     class Meta:
         ordering = ["pk"]

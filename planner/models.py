@@ -86,6 +86,9 @@ class ReferenceRow(models.Model):
     # The natural key the loader wrote (JSON), so a row whose key an admin changed is still recognised.
     loaded_key = models.CharField(max_length=300, blank=True, editable=False)
 
+    # Every concrete reference table inherits it: no bulk update or delete that history would miss.
+    objects = AuditedManager()
+
     class Meta:
         abstract = True
 
