@@ -1,5 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from planner import views
 
 app_name = "plans"
 
-urlpatterns = []
+urlpatterns = [
+    path("visit/<int:visit_id>/", views.plan_for_visit, name="for_visit"),
+    path("<int:pk>/", views.plan_editor, name="editor"),
+    path("<int:pk>/prepare/", views.plan_prepare, name="prepare"),
+    path("<int:pk>/sign/", views.plan_sign, name="sign"),
+    path("<int:pk>/amend/", views.plan_amend, name="amend"),
+    path("<int:pk>/record/", views.plan_record, name="record"),
+    path("<int:pk>/record.pdf", views.plan_record_pdf, name="record_pdf"),
+]

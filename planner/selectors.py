@@ -9,12 +9,17 @@ from decimal import Decimal
 
 from django.db.models import Prefetch
 
+from patients.models import AdverseEvent, PostureComponent, Visit
+from patients.selectors import has_prior_dysphagia
 from planner import safety, suggest
 from planner.models import (
     Caution,
     DoseGuideline,
+    Injection,
+    InjectionSession,
     Muscle,
     PatternComponent,
+    Product,
     ProductLimit,
     Source,
     SuggestionRule,
@@ -166,3 +171,138 @@ def _cautions(product):
         prior_dysphagia=safety.Basis(),
         units_not_interchangeable=_basis(cautions.get("NO_UNIT_CONVERSION")),
     )
+
+
+def posture_inputs(visit):
+    """The visit's present Col-Cap components as suggest.PostureComponent rows (one query)."""
+    return tuple(
+        suggest.PostureComponent(code=component.code, direction=component.direction or "", severity=component.severity)
+        for component in PostureComponent.objects.filter(assessment__visit=visit).order_by("code")
+    )
+
+
+def _rows_of(session):
+    return tuple(
+        safety.InjectionRow(
+            muscle_code=row.muscle.code, side=row.side, dose=row.dose, sites=row.sites, guidance=row.guidance
+        )
+        for row in session.injections.all()
+    )
+
+
+def prior_sessions(session):
+    """The patient's current signed sessions before this visit, newest first, with rows and products.
+
+    Amendments replace what they amend, and this session's own chain (the record it amends) is left
+    out: it is the same visit being corrected.
+    """
+    return list(
+        InjectionSession.objects.current()
+        .filter(visit__patient_id=session.visit.patient_id, visit__date__lte=session.visit.date)
+        .exclude(visit_id=session.visit_id)
+        .select_related("visit", "product")
+        .prefetch_related(Prefetch("injections", queryset=Injection.objects.select_related("muscle")))
+        .order_by("-visit__date", "-id")
+    )
+
+
+def history_inputs(session, previous):
+    """The patient's history as safety.PatientHistory (two queries beyond ``previous``)."""
+    patient = session.visit.patient
+    events = list(
+        AdverseEvent.objects.filter(visit__patient=patient, visit__date__lte=session.visit.date).select_related("visit")
+    )
+    return safety.PatientHistory(
+        sessions=tuple(
+            safety.SignedSession(date=prior.visit.date, product=as_product(prior.product), rows=_rows_of(prior))
+            for prior in previous
+        ),
+        adverse_events=tuple(
+            safety.AdverseEvent(
+                kind=event.kind, severity=event.severity, date=event.visit.date, grade=event.dysphagia_grade
+            )
+            for event in events
+        ),
+        toxin_naive=patient.toxin_naive and not previous,
+        prior_dysphagia=has_prior_dysphagia(patient, events),
+    )
+
+
+def draft_inputs(session, rows, product):
+    """The draft as safety.DraftSession; ``rows`` are safety.InjectionRow (possibly unsaved input)."""
+    vial_units, diluent_ml = session.vial_units, session.diluent_ml
+    if product is not None and product.form == Product.Form.SOLUTION and product.concentration_units_per_ml:
+        # A ready solution: its concentration is the strength, whatever saline was (not) added.
+        vial_units, diluent_ml = product.concentration_units_per_ml, Decimal(1)
+    elif diluent_ml is not None and diluent_ml <= 0:
+        diluent_ml = None
+    return safety.DraftSession(
+        visit_date=session.visit.date,
+        product=as_product(product) if product is not None else suggest.Product(code="", name="no product"),
+        rows=tuple(rows),
+        lot_expiry=session.lot_expiry,
+        vial_units=vial_units,
+        diluent_ml=diluent_ml,
+    )
+
+
+@dataclass(frozen=True)
+class PlanReview:
+    candidates: tuple
+    findings: tuple
+    previous: list
+
+
+def review_plan(session, *, product, rows, reference=None, previous=None):
+    """Suggestions and safety findings for a plan (saved or as typed): the editor's right-hand side."""
+    reference = reference or reference_inputs(product)
+    previous = prior_sessions(session) if previous is None else previous
+    posture = posture_inputs(session.visit)
+    candidates = suggest.suggest_muscles(
+        components=posture,
+        rules=reference.rules,
+        combined_patterns=reference.combined_patterns,
+        product=as_product(product) if product is not None else None,
+        dose_ranges=reference.dose_ranges,
+    )
+    findings = ()
+    if product is not None:
+        findings = tuple(
+            safety.check_session(
+                draft=draft_inputs(session, rows, product),
+                history=history_inputs(session, previous),
+                posture=posture,
+                combined_patterns=reference.combined_patterns,
+                limits=reference.limits,
+                guidelines=reference.dose_ranges,
+                muscles=reference.muscles,
+                cautions=reference.cautions,
+            )
+        )
+    return PlanReview(candidates=candidates, findings=findings, previous=previous)
+
+
+def saved_rows(session):
+    return _rows_of(session)
+
+
+def session_for_view(pk):
+    """One session with what every plan page shows (raises InjectionSession.DoesNotExist)."""
+    return (
+        InjectionSession.objects.select_related(
+            "visit__patient", "product", "amends", "signed_by", "prepared_by", "created_by"
+        )
+        .prefetch_related(
+            Prefetch("injections", queryset=Injection.objects.select_related("muscle")),
+            "acknowledgements__acknowledged_by",
+        )
+        .get(pk=pk)
+    )
+
+
+def amendment_of(session):
+    return InjectionSession.objects.filter(amends=session).select_related("signed_by").first()
+
+
+def visit_for_plan(visit_id):
+    return Visit.objects.select_related("patient").get(pk=visit_id)

@@ -1,11 +1,27 @@
-from django.contrib.auth.decorators import login_not_required
-from django.db import DatabaseError, connection
-from django.http import JsonResponse
-from django.shortcuts import render
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+import math
+from decimal import Decimal
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.staticfiles import finders
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError, connection
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from patients.audit.services import log_access
+from planner import safety, selectors, services
+from planner.diagram import DiagramMark, neck_diagram_svg
+from planner.forms import AddMuscleForm, AmendForm, PlanForm, PreparationForm, RowFormSet, SignForm
+from planner.models import InjectionSession, Muscle
 from planner.roles import ALL_ROLES
+
+GET_POST = require_http_methods(["GET", "POST"])
 
 
 @require_GET
@@ -36,3 +52,473 @@ def healthz(request):
 def keep_alive(request):
     """Renews the idle session (every request does); the page calls it from the time-out warning."""
     return JsonResponse({"status": "ok", "expires_in_seconds": request.session.get_expiry_age()})
+
+
+# --- Injection plans ---------------------------------------------------------------------------
+# One helper per object: check the permission for the action, then load the session.
+
+
+def _session(request, pk, permission="planner.view_injectionsession"):
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+    try:
+        return selectors.session_for_view(pk)
+    except InjectionSession.DoesNotExist:
+        raise Http404("No such injection session.") from None
+
+
+def _newest_version(session):
+    """Follow amendments to the newest version of a visit's plan."""
+    while (amendment := selectors.amendment_of(session)) is not None:
+        session = amendment
+    return session
+
+
+def _apply(form, error):
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def plan_totals(rows, product, session):
+    """Units per side and per session, vials and discard for each vial size, volume per site.
+
+    ``rows`` are (muscle name, side, dose, sites) with doses in ``product``'s units only.
+    """
+    doses = [(name, side, dose, sites) for name, side, dose, sites in rows if isinstance(dose, Decimal)]
+    left = sum((dose for _, side, dose, _ in doses if side == "left"), Decimal(0))
+    right = sum((dose for _, side, dose, _ in doses if side == "right"), Decimal(0))
+    total = left + right
+    vials = []
+    if product is not None and total > 0:
+        sizes = [session.vial_units] if session.vial_units else [Decimal(str(size)) for size in product.vial_sizes]
+        for size in sizes:
+            count = math.ceil(total / size)
+            vials.append({"size": size, "count": count, "discarded": count * size - total})
+    strength = None  # units per mL once the nurse has recorded the dilution
+    if product is not None and product.concentration_units_per_ml and product.form == "solution":
+        strength = product.concentration_units_per_ml
+    elif session.vial_units and session.diluent_ml:
+        strength = session.vial_units / session.diluent_ml
+    volumes = []
+    for name, side, dose, sites in doses:
+        if strength and sites:
+            volumes.append(
+                {"muscle": name, "side": side, "ml_per_site": (dose / sites / strength).quantize(Decimal("0.01"))}
+            )
+    return {"left": left, "right": right, "total": total, "vials": vials, "strength": strength, "volumes": volumes}
+
+
+def _rows_from_formset(formset):
+    """Cleaned rows the user kept, as services.RowInput."""
+    return [
+        services.RowInput(
+            muscle=form.cleaned_data["muscle"],
+            side=form.cleaned_data["side"],
+            dose=form.cleaned_data.get("dose"),
+            sites=form.cleaned_data["sites"],
+            guidance=form.cleaned_data["guidance"],
+        )
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("remove")
+    ]
+
+
+def _safety_rows(rows):
+    return [
+        safety.InjectionRow(
+            muscle_code=row.muscle.code, side=row.side, dose=row.dose, sites=row.sites, guidance=row.guidance
+        )
+        for row in rows
+    ]
+
+
+def _initial_forms(session):
+    plan_form = PlanForm(
+        initial={
+            "product": session.product_id,
+            "default_guidance": session.default_guidance,
+            "version": session.version,
+        }
+    )
+    formset = RowFormSet(
+        prefix="rows",
+        initial=[
+            {"muscle": row.muscle_id, "side": row.side, "dose": row.dose, "sites": row.sites, "guidance": row.guidance}
+            for row in session.injections.all()
+        ],
+    )
+    return plan_form, formset
+
+
+DOSE_KINDS = {
+    "trial_observed": "Seen in a pivotal trial",
+    "label_table": "Label table",
+    "expert_example": "Expert example",
+}
+
+
+def _suggestion_rows(candidates, product, planned):
+    """What the editor shows per candidate, every dose range spelled out in the product's units."""
+    shown = selectors.as_product(product) if product is not None else None
+    return [
+        {
+            "candidate": candidate,
+            "in_plan": (candidate.muscle_code, candidate.side) in planned,
+            "ranges": [
+                {
+                    "kind": DOSE_KINDS.get(dose_range.kind, "Dose"),
+                    "text": dose_range.describe(shown),
+                    "sources": ", ".join(dose_range.source_codes),
+                    "verification": str(dose_range.verification),
+                    "verification_label": str(dose_range.verification).replace("_", " "),
+                }
+                for dose_range in candidate.dose_ranges
+            ]
+            if shown is not None
+            else [],
+        }
+        for candidate in candidates
+    ]
+
+
+def _feedback_context(session, product, rows):
+    review = selectors.review_plan(session, product=product, rows=_safety_rows(rows))
+    totals = plan_totals([(row.muscle.name, row.side, row.dose, row.sites) for row in rows], product, session)
+    planned = {(row.muscle.code, row.side) for row in rows}
+    return {
+        "review": review,
+        "suggestions": _suggestion_rows(review.candidates, product, planned),
+        "totals": totals,
+        "product": product,
+        "errors": [f for f in review.findings if f.level == "error"],
+        "warnings": [f for f in review.findings if f.level == "warning"],
+        "infos": [f for f in review.findings if f.level == "info"],
+    }
+
+
+@GET_POST
+def plan_for_visit(request, visit_id):
+    """The visit's plan: open it, or start one (empty, or from the last signed session)."""
+    if not request.user.has_perm("planner.view_injectionsession"):
+        raise PermissionDenied
+    try:
+        visit = selectors.visit_for_plan(visit_id)
+    except selectors.Visit.DoesNotExist:
+        raise Http404("No such visit.") from None
+    original = InjectionSession.objects.filter(visit=visit, amends__isnull=True).first()
+    if original is not None:
+        return redirect("plans:editor", pk=_newest_version(original).pk)
+    last = (
+        InjectionSession.objects.current()
+        .filter(visit__patient_id=visit.patient_id, visit__date__lte=visit.date)
+        .select_related("visit", "product")
+        .order_by("-visit__date", "-id")
+        .first()
+    )
+    if request.method == "POST":
+        if not request.user.has_perm("planner.plan_injectionsession"):
+            raise PermissionDenied
+        copy_from = last if request.POST.get("start") == "from_last" and last is not None else None
+        try:
+            session = services.session_start(visit=visit, acting_user=request.user, copy_from=copy_from)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("plans:for_visit", visit_id=visit.pk)
+        if copy_from is not None:
+            messages.success(request, f"Started from the session of {copy_from.visit.date:%d %b %Y}: check every row.")
+        return redirect("plans:editor", pk=session.pk)
+    return render(request, "planner/plan_start.html", {"visit": visit, "patient": visit.patient, "last": last})
+
+
+@GET_POST
+def plan_editor(request, pk):
+    session = _session(request, pk)
+    if session.is_signed:
+        return _signed_view(request, session)
+    can_plan = request.user.has_perm("planner.plan_injectionsession")
+    if request.method == "POST":
+        if not can_plan:
+            raise PermissionDenied
+        return _plan_post(request, session)
+    log_access(request, session, patient_id=session.visit.patient_id, what="plan")
+    plan_form, formset = _initial_forms(session)
+    rows = [services.RowInput(r.muscle, r.side, r.dose, r.sites, r.guidance) for r in session.injections.all()]
+    return _render_editor(request, session, plan_form, formset, session.product, rows)
+
+
+def _render_editor(request, session, plan_form, formset, product, rows, status=200):
+    context = {
+        "session": session,
+        "visit": session.visit,
+        "patient": session.visit.patient,
+        "plan_form": plan_form,
+        "formset": formset,
+        "add_form": AddMuscleForm(),
+        "can_plan": request.user.has_perm("planner.plan_injectionsession"),
+        "can_prepare": request.user.has_perm("planner.prepare_injectionsession"),
+        "can_sign": request.user.has_perm("planner.sign_injectionsession"),
+        "muscles": {muscle.code: muscle for muscle in Muscle.objects.filter(is_active=True)},
+        **_feedback_context(session, product, rows),
+    }
+    return render(request, "planner/plan_editor.html", context, status=status)
+
+
+def _plan_post(request, session):
+    action = request.POST.get("action", "save")
+    plan_form = PlanForm(request.POST)
+    formset = RowFormSet(request.POST, prefix="rows")
+    valid = plan_form.is_valid() and formset.is_valid()
+    if action == "check":
+        # Feedback on the plan as typed: nothing is saved.
+        product = plan_form.cleaned_data.get("product") if plan_form.is_valid() else session.product
+        if formset.is_valid():
+            rows = _rows_from_formset(formset)
+        else:
+            rows = [services.RowInput(r.muscle, r.side, r.dose, r.sites, r.guidance) for r in session.injections.all()]
+        if not request.htmx:
+            return _render_editor(request, session, plan_form, formset, product, rows)
+        context = _feedback_context(session, product, rows)
+        context.update(
+            session=session,
+            visit=session.visit,
+            formset_invalid=not formset.is_valid(),
+            can_plan=request.user.has_perm("planner.plan_injectionsession"),
+        )
+        return render(request, "planner/plan_editor.html#feedback", context)
+    if not valid:
+        messages.error(request, "Nothing was saved: correct the marked fields.")
+        return _render_editor(request, session, plan_form, formset, session.product, [], status=400)
+    rows = _rows_from_formset(formset)
+    product = plan_form.cleaned_data["product"]
+    try:
+        if action.startswith("add:") or action == "add_other":
+            rows = _with_added_row(request, rows, action, session)
+        if action == "prefill":
+            last = selectors.prior_sessions(session)
+            if not last:
+                raise ValidationError("There is no earlier signed session to start from.")
+            session = services.session_prefill(
+                session=session, version=plan_form.cleaned_data["version"], source=last[0], acting_user=request.user
+            )
+            messages.success(request, f"Rows copied from the session of {last[0].visit.date:%d %b %Y}: check each one.")
+            return redirect("plans:editor", pk=session.pk)
+        saved, doses_cleared = services.session_save_plan(
+            session=session,
+            version=plan_form.cleaned_data["version"],
+            product=product,
+            default_guidance=plan_form.cleaned_data["default_guidance"],
+            rows=rows,
+            acting_user=request.user,
+        )
+    except ValidationError as error:
+        _apply(plan_form, error)
+        return _render_editor(
+            request,
+            session,
+            plan_form,
+            formset,
+            session.product,
+            rows,
+            status=409 if getattr(error, "code", None) == "stale" else 400,
+        )
+    if doses_cleared:
+        messages.warning(
+            request,
+            f"Product changed to {product.brand_name}: every dose was cleared, because units of different "
+            "products are not interchangeable. Enter the doses again in the new product's units.",
+        )
+    else:
+        messages.success(request, "Plan saved.")
+    return redirect(f"{reverse('plans:editor', args=[saved.pk])}#plan-rows")
+
+
+def _with_added_row(request, rows, action, session):
+    if action == "add_other":
+        add_form = AddMuscleForm(request.POST)
+        if (
+            not add_form.is_valid()
+            or not add_form.cleaned_data.get("add_muscle")
+            or not add_form.cleaned_data.get("add_side")
+        ):
+            raise ValidationError("Choose a muscle and a side to add.")
+        muscle, side = add_form.cleaned_data["add_muscle"], add_form.cleaned_data["add_side"]
+    else:
+        _, code, side = action.split(":", 2)
+        muscle = Muscle.objects.filter(code=code, is_active=True).first()
+        if muscle is None or side not in ("left", "right"):
+            raise ValidationError("That muscle cannot be added.")
+    if any(row.muscle.pk == muscle.pk and row.side == side for row in rows):
+        raise ValidationError(f"{side.capitalize()} {muscle.name.lower()} is already in the plan.")
+    return [*rows, services.RowInput(muscle, side, None, 1, session.default_guidance)]
+
+
+def _signed_view(request, session):
+    if request.method != "GET":
+        raise PermissionDenied("A signed session cannot be changed: amend it instead.")
+    log_access(request, session, patient_id=session.visit.patient_id, what="signed session")
+    return render(request, "planner/plan_signed.html", _record_context(session))
+
+
+def _record_context(session):
+    product = session.product
+    rows = list(session.injections.all())
+    unit_label = product.units_label if product else "U"
+    marks = [
+        DiagramMark(
+            muscle_code=row.muscle.code,
+            muscle_name=row.muscle.name,
+            side=row.side,
+            units=row.dose,
+            unit_label=unit_label,
+            sites=row.sites,
+            note=row.get_guidance_display(),
+        )
+        for row in rows
+    ]
+    totals = plan_totals([(row.muscle.name, row.side, row.dose, row.sites) for row in rows], product, session)
+    return {
+        "session": session,
+        "visit": session.visit,
+        "patient": session.visit.patient,
+        "rows": rows,
+        "totals": totals,
+        "diagram": neck_diagram_svg(marks, title=f"Injection sites, {session.visit.date:%d %b %Y}"),
+        "amendment": selectors.amendment_of(session),
+        "findings": _findings_with_acknowledgements(session),
+    }
+
+
+def _findings_with_acknowledgements(session):
+    """The findings stored at signing, each warning with who acknowledged it and why."""
+    acknowledgements = {ack.finding_key: ack for ack in session.acknowledgements.all()}
+    return [
+        {**finding, "acknowledgement": acknowledgements.get(finding["key"])} for finding in session.findings_at_signing
+    ]
+
+
+@GET_POST
+def plan_prepare(request, pk):
+    session = _session(request, pk, "planner.prepare_injectionsession")
+    if session.is_signed:
+        raise PermissionDenied("A signed session cannot be changed: amend it instead.")
+    if session.product is None:
+        messages.error(request, "Choose the product in the plan before recording the preparation.")
+        return redirect("plans:editor", pk=session.pk)
+    initial = {
+        "lot_number": session.lot_number,
+        "lot_expiry": session.lot_expiry,
+        "vial_units": session.vial_units,
+        "vial_count": session.vial_count,
+        "diluent_ml": session.diluent_ml,
+        "version": session.version,
+    }
+    form = PreparationForm(request.POST or None, initial=initial, product=session.product)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.session_prepare(
+                session=session,
+                version=data["version"],
+                lot_number=data["lot_number"],
+                lot_expiry=data["lot_expiry"],
+                vial_units=data["vial_units"],
+                vial_count=data["vial_count"],
+                diluent_ml=data["diluent_ml"],
+                acting_user=request.user,
+            )
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            messages.success(request, "Preparation recorded.")
+            return redirect("plans:editor", pk=session.pk)
+    return render(
+        request, "planner/plan_prepare.html", {"session": session, "form": form, "patient": session.visit.patient}
+    )
+
+
+@GET_POST
+def plan_sign(request, pk):
+    session = _session(request, pk, "planner.sign_injectionsession")
+    if session.is_signed:
+        messages.info(request, "This session is already signed.")
+        return redirect("plans:editor", pk=session.pk)
+    rows = [services.RowInput(r.muscle, r.side, r.dose, r.sites, r.guidance) for r in session.injections.all()]
+    feedback = _feedback_context(session, session.product, rows)
+    findings = feedback["review"].findings
+    warnings = feedback["warnings"]
+    form = SignForm(request.POST or None, warnings=warnings, initial={"version": session.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_sign(
+                session=session,
+                version=form.cleaned_data["version"],
+                findings=findings,
+                acknowledgements=form.acknowledgements(),
+                acting_user=request.user,
+            )
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            messages.success(request, "Session signed. It is now read-only; corrections are amendments.")
+            return redirect("plans:editor", pk=session.pk)
+    return render(
+        request,
+        "planner/plan_sign.html",
+        {
+            "session": session,
+            "patient": session.visit.patient,
+            "form": form,
+            "rows": rows,
+            **feedback,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@GET_POST
+def plan_amend(request, pk):
+    session = _session(request, pk, "planner.amend_injectionsession")
+    if not session.is_signed:
+        messages.info(request, "This plan is not signed yet: change it directly.")
+        return redirect("plans:editor", pk=session.pk)
+    form = AmendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            amendment = services.session_amend(
+                original=session, reason=form.cleaned_data["reason"], acting_user=request.user
+            )
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            messages.success(request, "Amendment started from the signed record. Correct it, then sign it.")
+            return redirect("plans:editor", pk=amendment.pk)
+    return render(
+        request, "planner/plan_amend.html", {"session": session, "patient": session.visit.patient, "form": form}
+    )
+
+
+@require_GET
+def plan_record(request, pk):
+    session = _session(request, pk)
+    log_access(request, session, patient_id=session.visit.patient_id, what="printable record")
+    return render(request, "planner/plan_record.html", _record_context(session))
+
+
+@require_GET
+def plan_record_pdf(request, pk):
+    from weasyprint import HTML
+
+    session = _session(request, pk)
+    log_access(request, session, patient_id=session.visit.patient_id, what="record PDF")
+    stylesheet = finders.find("css/record.css")
+    with open(stylesheet, encoding="utf-8") as css:
+        context = {**_record_context(session), "pdf_css": css.read()}
+    html = render_to_string("planner/plan_record_pdf.html", context, request=request)
+    pdf = HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = f"injection-record-{session.visit.patient.mrn}-{session.visit.date:%Y%m%d}.pdf"
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response

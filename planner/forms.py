@@ -1,0 +1,160 @@
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from planner.models import Injection, InjectionSession, Muscle, Product
+
+MAX_DOSE = Decimal("100000")
+
+
+class MuscleChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, muscle):
+        return muscle.name
+
+
+class PlanForm(forms.Form):
+    product = forms.ModelChoiceField(
+        label="Product",
+        queryset=Product.objects.filter(is_active=True),
+        required=False,
+        empty_label="Choose the product…",
+        help_text="Doses are in this product's own units. Changing it clears every dose.",
+    )
+    default_guidance = forms.ChoiceField(
+        label="Guidance for new rows",
+        choices=InjectionSession.Guidance.choices,
+        initial="anatomical",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class RowForm(forms.Form):
+    muscle = MuscleChoiceField(label="Muscle", queryset=Muscle.objects.filter(is_active=True))
+    side = forms.ChoiceField(label="Side", choices=Injection.Side.choices)
+    dose = forms.DecimalField(
+        label="Dose (units)",
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=MAX_DOSE,
+        max_digits=8,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+    sites = forms.IntegerField(label="Sites", min_value=1, max_value=20, initial=1)
+    guidance = forms.ChoiceField(label="Guidance", choices=InjectionSession.Guidance.choices)
+    remove = forms.BooleanField(label="Remove", required=False)
+
+
+class BaseRowFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        seen = set()
+        for form in self.forms:
+            if not form.cleaned_data or form.cleaned_data.get("remove"):
+                continue
+            key = (form.cleaned_data["muscle"].pk, form.cleaned_data["side"])
+            if key in seen:
+                muscle = form.cleaned_data["muscle"]
+                raise ValidationError(
+                    f"{form.cleaned_data['side'].capitalize()} {muscle.name.lower()} is listed twice."
+                )
+            seen.add(key)
+
+
+RowFormSet = forms.formset_factory(RowForm, formset=BaseRowFormSet, extra=0, max_num=40, validate_max=True)
+
+
+class AddMuscleForm(forms.Form):
+    add_muscle = MuscleChoiceField(
+        label="Add another muscle",
+        queryset=Muscle.objects.filter(is_active=True),
+        required=False,
+        empty_label="Choose a muscle…",
+    )
+    add_side = forms.ChoiceField(label="Side", choices=Injection.Side.choices, required=False)
+
+
+class PreparationForm(forms.Form):
+    lot_number = forms.CharField(label="Lot number", max_length=40)
+    lot_expiry = forms.DateField(label="Lot expiry date", widget=forms.DateInput(attrs={"type": "date"}))
+    vial_units = forms.DecimalField(
+        label="Vial size (units)", min_value=Decimal("0.01"), max_digits=8, decimal_places=2
+    )
+    vial_count = forms.IntegerField(label="Vials used", min_value=1, max_value=50)
+    diluent_ml = forms.DecimalField(
+        label="Diluent per vial (mL)",
+        min_value=Decimal("0"),
+        max_value=Decimal("20"),
+        max_digits=6,
+        decimal_places=2,
+        help_text="0.9% sodium chloride. 0 for a ready-to-use solution used as supplied.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, product=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.product = product
+        if product is not None and product.vial_sizes:
+            sizes = ", ".join(f"{size:g}" for size in product.vial_sizes)
+            self.fields["vial_units"].help_text = f"{product.brand_name} comes in {sizes} U vials."
+
+    def clean(self):
+        cleaned = super().clean()
+        product = self.product
+        vial = cleaned.get("vial_units")
+        sizes = [float(size) for size in product.vial_sizes] if product is not None else []
+        if vial is not None and sizes and float(vial) not in sizes:
+            listed = ", ".join(f"{size:g}" for size in sizes)
+            self.add_error("vial_units", f"{product.brand_name} vials hold {listed} units.")
+        diluent = cleaned.get("diluent_ml")
+        if product is not None and diluent == 0 and product.form == Product.Form.POWDER:
+            self.add_error("diluent_ml", f"{product.brand_name} is a powder: it needs diluent before use.")
+        return cleaned
+
+
+class SignForm(forms.Form):
+    """One acknowledgement checkbox and optional reason per warning."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, warnings=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.warnings = list(warnings)
+        for index in range(len(self.warnings)):
+            self.fields[f"ack_{index}"] = forms.BooleanField(
+                label="I have considered this warning and sign anyway", required=False
+            )
+            self.fields[f"reason_{index}"] = forms.CharField(label="Reason (optional)", required=False, max_length=500)
+
+    def warning_fields(self):
+        return [(finding, self[f"ack_{index}"], self[f"reason_{index}"]) for index, finding in enumerate(self.warnings)]
+
+    def clean(self):
+        cleaned = super().clean()
+        for index, _finding in enumerate(self.warnings):
+            if not cleaned.get(f"ack_{index}"):
+                self.add_error(f"ack_{index}", "Acknowledge this warning to sign, or change the plan.")
+        return cleaned
+
+    def acknowledgements(self):
+        return {
+            finding.key: self.cleaned_data.get(f"reason_{index}", "") for index, finding in enumerate(self.warnings)
+        }
+
+
+class AmendForm(forms.Form):
+    reason = forms.CharField(
+        label="Why does the signed record need correcting?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Kept with the amendment and in the audit trail. The signed original stays visible.",
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if len(reason) < 5:
+            raise ValidationError("Give the reason in a few words.")
+        return reason

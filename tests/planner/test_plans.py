@@ -1,0 +1,508 @@
+"""The injection plan: editor, live findings, product switch, signing, read-only records, amendments."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from patients.audit.models import AuditEvent
+from planner import services
+from planner.models import Injection, InjectionSession, Muscle, Product, SignedSessionError
+from tests.patients.factories import AdverseEventFactory, PatientFactory, PostureComponentFactory, VisitFactory
+from tests.planner.factories_reference import shipped_reference  # noqa: F401  (module fixture)
+
+pytestmark = pytest.mark.django_db
+
+TODAY = dt.date.today()
+
+
+@pytest.fixture(autouse=True)
+def _reference(shipped_reference):  # noqa: F811
+    return shipped_reference
+
+
+@pytest.fixture
+def visit():
+    """Today's visit with right torticaput 3 and left laterocaput 2 recorded."""
+    visit = VisitFactory(date=TODAY, status="in_progress", patient=PatientFactory(toxin_naive=True))
+    component = PostureComponentFactory(assessment__visit=visit, code="TORTICAPUT", direction="right", severity=3)
+    PostureComponentFactory(assessment=component.assessment, code="LATEROCAPUT", direction="left", severity=2)
+    return visit
+
+
+@pytest.fixture
+def neuro_client(client, neurologist):
+    client.force_login(neurologist)
+    return client
+
+
+def product(code):
+    return Product.objects.get(code=code)
+
+
+def muscle(code):
+    return Muscle.objects.get(code=code)
+
+
+def plan(visit, user, product_code="ONA", rows=(("SCM", "left", "40", 2), ("SPLENIUS_CAPITIS", "right", "60", 2))):
+    session = services.session_start(visit=visit, acting_user=user)
+    session, _ = services.session_save_plan(
+        session=session,
+        version=session.version,
+        product=product(product_code),
+        default_guidance="anatomical",
+        rows=[
+            services.RowInput(muscle(code), side, Decimal(dose), sites, "anatomical")
+            for code, side, dose, sites in rows
+        ],
+        acting_user=user,
+    )
+    return session
+
+
+def signed(visit, user, **kwargs):
+    session = plan(visit, user, **kwargs)
+    return services.session_sign(
+        session=session, version=session.version, findings=[], acknowledgements={}, acting_user=user
+    )
+
+
+def editor_post(session, **data):
+    rows = data.pop("rows", [])
+    payload = {
+        "product": data.pop("product", session.product_id or ""),
+        "default_guidance": "anatomical",
+        "version": data.pop("version", session.version),
+        "rows-TOTAL_FORMS": len(rows),
+        "rows-INITIAL_FORMS": len(rows),
+        "rows-MIN_NUM_FORMS": 0,
+        "rows-MAX_NUM_FORMS": 40,
+    }
+    for index, (code, side, dose, sites) in enumerate(rows):
+        payload.update(
+            {
+                f"rows-{index}-muscle": muscle(code).pk,
+                f"rows-{index}-side": side,
+                f"rows-{index}-dose": dose,
+                f"rows-{index}-sites": sites,
+                f"rows-{index}-guidance": "anatomical",
+            }
+        )
+    payload.update(data)
+    return payload
+
+
+# --- Starting and editing ---
+
+
+def test_a_neurologist_starts_a_plan_and_a_second_start_reuses_it(neuro_client, visit):
+    response = neuro_client.post(reverse("plans:for_visit", args=[visit.pk]), {"start": "empty"})
+    session = InjectionSession.objects.get(visit=visit)
+    assert response["Location"] == reverse("plans:editor", args=[session.pk])
+    neuro_client.post(reverse("plans:for_visit", args=[visit.pk]), {"start": "empty"})
+    assert InjectionSession.objects.filter(visit=visit).count() == 1
+
+
+def test_a_nurse_cannot_start_or_change_a_plan(client, nurse, neurologist, visit):
+    client.force_login(nurse)
+    assert client.post(reverse("plans:for_visit", args=[visit.pk]), {"start": "empty"}).status_code == 403
+    session = plan(visit, neurologist)
+    assert client.get(reverse("plans:editor", args=[session.pk])).status_code == 200
+    response = client.post(reverse("plans:editor", args=[session.pk]), editor_post(session, rows=[]))
+    assert response.status_code == 403
+    assert session.injections.count() == 2
+
+
+def test_the_editor_explains_suggestions_for_the_recorded_posture(neuro_client, neurologist, visit):
+    session = plan(visit, neurologist, rows=())
+    page = neuro_client.get(reverse("plans:editor", args=[session.pk])).content.decode()
+    assert "left sternocleidomastoid: contralateral, primary, for right torticaput, severity 3" in page
+    assert "left sternocleidomastoid: ipsilateral, primary, for left laterocaput, severity 2" in page
+    assert "side unresolved" in page  # trapezius in torticaput: sources conflict
+    assert "25–100 U Botox" in page  # the SCM range in the chosen product's units
+
+
+def test_adding_a_suggested_muscle_saves_it_without_a_dose(neuro_client, neurologist, visit):
+    session = plan(visit, neurologist, rows=())
+    response = neuro_client.post(
+        reverse("plans:editor", args=[session.pk]), editor_post(session, action="add:SCM:left")
+    )
+    assert response.status_code == 302
+    row = Injection.objects.get(session=session)
+    assert (row.muscle.code, row.side, row.dose) == ("SCM", "left", None)
+
+
+def test_adding_any_other_muscle_by_choice(neuro_client, neurologist, visit):
+    session = plan(visit, neurologist, rows=())
+    neuro_client.post(
+        reverse("plans:editor", args=[session.pk]),
+        editor_post(session, action="add_other", add_muscle=muscle("LEVATOR_SCAPULAE").pk, add_side="right"),
+    )
+    assert session.injections.get().muscle.code == "LEVATOR_SCAPULAE"
+
+
+def test_saving_rows_and_removing_one(neuro_client, neurologist, visit):
+    session = plan(visit, neurologist)
+    data = editor_post(session, action="save", rows=[("SCM", "left", "50", 2), ("SPLENIUS_CAPITIS", "right", "60", 2)])
+    data["rows-1-remove"] = "on"
+    assert neuro_client.post(reverse("plans:editor", args=[session.pk]), data).status_code == 302
+    assert [(r.muscle.code, r.dose) for r in session.injections.all()] == [("SCM", Decimal("50.00"))]
+
+
+def test_a_bad_dose_gets_a_message_at_the_field_and_saves_nothing(neuro_client, neurologist, visit):
+    session = plan(visit, neurologist)
+    response = neuro_client.post(
+        reverse("plans:editor", args=[session.pk]), editor_post(session, action="save", rows=[("SCM", "left", "-5", 2)])
+    )
+    assert response.status_code == 400
+    assert "Ensure this value is greater than or equal to 0.01." in response.content.decode()
+    assert session.injections.count() == 2
+
+
+def test_switching_product_carries_no_dose_numbers(neuro_client, neurologist, visit):
+    session = plan(visit, neurologist, product_code="ONA")
+    response = neuro_client.post(
+        reverse("plans:editor", args=[session.pk]),
+        editor_post(session, product=product("ABO").pk, action="save", rows=[("SCM", "left", "40", 2)]),
+        follow=True,
+    )
+    session.refresh_from_db()
+    assert session.product.code == "ABO"
+    assert [row.dose for row in session.injections.all()] == [None]
+    assert "every dose was cleared" in response.content.decode()
+
+
+def test_live_check_returns_findings_and_saves_nothing(neuro_client, neurologist, visit):
+    session = plan(visit, neurologist)
+    response = neuro_client.post(
+        reverse("plans:editor", args=[session.pk]),
+        editor_post(session, action="check", rows=[("SCM", "left", "150", 1)]),
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html  # the partial only
+    assert "150 U Botox for left sternocleidomastoid is above the 25–100 U Botox guideline range" in html
+    assert "150 U Botox" in html and "Session" in html
+    session.refresh_from_db()
+    assert session.version == 2 and session.injections.get(muscle__code="SCM").dose == Decimal(40)
+
+
+def test_a_stale_save_is_refused_and_nothing_is_overwritten(client, neurologist, visit):
+    session = plan(visit, neurologist)
+    opened_version = session.version
+    # Someone else saves first.
+    services.session_save_plan(
+        session=session,
+        version=opened_version,
+        product=product("ONA"),
+        default_guidance="anatomical",
+        rows=[services.RowInput(muscle("SCM"), "left", Decimal(30), 1, "anatomical")],
+        acting_user=neurologist,
+    )
+    client.force_login(neurologist)
+    response = client.post(
+        reverse("plans:editor", args=[session.pk]),
+        editor_post(session, version=opened_version, action="save", rows=[("SCM", "left", "90", 1)]),
+    )
+    assert response.status_code == 409
+    assert "Someone else saved this plan after you opened it" in response.content.decode()
+    assert session.injections.get().dose == Decimal(30)
+
+
+def test_the_editor_query_count_does_not_grow_with_past_sessions(neuro_client, neurologist):
+    patient = PatientFactory()
+
+    def new_visit(days_ago):
+        visit = VisitFactory(patient=patient, date=TODAY - dt.timedelta(days=days_ago), status="in_progress")
+        PostureComponentFactory(assessment__visit=visit)
+        return visit
+
+    signed(new_visit(700), neurologist)
+    session = plan(new_visit(0), neurologist)
+    url = reverse("plans:editor", args=[session.pk])
+    with CaptureQueriesContext(connection) as one_past:
+        assert neuro_client.get(url).status_code == 200
+    for weeks in range(12, 12 * 12, 12):
+        signed(new_visit(7 * weeks), neurologist)
+    with CaptureQueriesContext(connection) as many_past:
+        assert neuro_client.get(url).status_code == 200
+    assert len(many_past) == len(one_past)
+
+
+# --- Preparation and signing ---
+
+
+def test_a_nurse_records_the_preparation(client, nurse, neurologist, visit):
+    session = plan(visit, neurologist)
+    client.force_login(nurse)
+    response = client.post(
+        reverse("plans:prepare", args=[session.pk]),
+        {
+            "lot_number": "C1234",
+            "lot_expiry": "2027-01-31",
+            "vial_units": "100",
+            "vial_count": "1",
+            "diluent_ml": "2",
+            "version": session.version,
+        },
+    )
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert (session.lot_number, session.prepared_by) == ("C1234", nurse)
+
+
+def test_a_vial_size_the_product_does_not_have_is_refused_at_the_field(client, nurse, neurologist, visit):
+    session = plan(visit, neurologist)
+    client.force_login(nurse)
+    response = client.post(
+        reverse("plans:prepare", args=[session.pk]),
+        {
+            "lot_number": "C1234",
+            "lot_expiry": "2027-01-31",
+            "vial_units": "75",
+            "vial_count": "1",
+            "diluent_ml": "2",
+            "version": session.version,
+        },
+    )
+    assert "Botox vials hold 50, 100, 200 units." in response.content.decode()
+
+
+def test_an_expired_lot_blocks_signing(neuro_client, neurologist, visit):
+    session = plan(visit, neurologist)
+    services.session_prepare(
+        session=session,
+        version=session.version,
+        lot_number="OLD1",
+        lot_expiry=TODAY - dt.timedelta(days=1),
+        vial_units=Decimal(100),
+        vial_count=1,
+        diluent_ml=Decimal(2),
+        acting_user=neurologist,
+    )
+    response = neuro_client.get(reverse("plans:sign", args=[session.pk]))
+    assert "These must be fixed before signing" in response.content.decode()
+    response = neuro_client.post(reverse("plans:sign", args=[session.pk]), {"version": session.version + 1})
+    session.refresh_from_db()
+    assert not session.is_signed
+
+
+def test_signing_needs_every_warning_acknowledged_and_records_them(neuro_client, neurologist, visit):
+    session = plan(visit, neurologist, rows=(("SCM", "left", "40", 2), ("SCM", "right", "40", 2)))
+    page = neuro_client.get(reverse("plans:sign", args=[session.pk]))
+    warnings = page.context["warnings"]
+    assert any(finding.code == "SCM_BILATERAL" for finding in warnings)
+    response = neuro_client.post(reverse("plans:sign", args=[session.pk]), {"version": session.version})
+    assert response.status_code == 400
+    assert "Acknowledge this warning to sign" in response.content.decode()
+    session.refresh_from_db()
+    assert not session.is_signed
+
+    data = {"version": session.version}
+    for index in range(len(warnings)):
+        data[f"ack_{index}"] = "on"
+        data[f"reason_{index}"] = "bilateral anterocollis component" if index == 0 else ""
+    response = neuro_client.post(reverse("plans:sign", args=[session.pk]), data)
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.is_signed and session.signed_by == neurologist
+    assert session.acknowledgements.count() == len(warnings)
+    assert {f["code"] for f in session.findings_at_signing} >= {"SCM_BILATERAL"}
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.SIGN, object_id=str(session.pk)).exists()
+
+
+def test_the_first_signature_clears_the_toxin_naive_flag(neurologist, visit):
+    assert visit.patient.toxin_naive
+    signed(visit, neurologist)
+    visit.patient.refresh_from_db()
+    assert not visit.patient.toxin_naive
+
+
+def test_a_nurse_cannot_sign(client, nurse, neurologist, visit):
+    session = plan(visit, neurologist)
+    client.force_login(nurse)
+    assert client.get(reverse("plans:sign", args=[session.pk])).status_code == 403
+    assert client.post(reverse("plans:sign", args=[session.pk]), {"version": session.version}).status_code == 403
+
+
+# --- A signed session is never changed ---
+
+
+def test_no_view_changes_a_signed_session(neuro_client, client, nurse, neurologist, visit):
+    session = signed(visit, neurologist)
+    before = [(r.muscle_id, r.side, r.dose, r.sites) for r in session.injections.all()]
+    editor = reverse("plans:editor", args=[session.pk])
+    assert (
+        neuro_client.post(editor, editor_post(session, action="save", rows=[("SCM", "left", "99", 1)])).status_code
+        == 403
+    )
+    assert neuro_client.post(editor, editor_post(session, action="add:SCM:right")).status_code == 403
+    assert neuro_client.post(reverse("plans:sign", args=[session.pk]), {"version": session.version}).status_code == 302
+    client.force_login(nurse)
+    assert (
+        client.post(
+            reverse("plans:prepare", args=[session.pk]),
+            {
+                "lot_number": "X",
+                "lot_expiry": "2027-01-01",
+                "vial_units": "100",
+                "vial_count": "1",
+                "diluent_ml": "2",
+                "version": session.version,
+            },
+        ).status_code
+        == 403
+    )
+    session.refresh_from_db()
+    assert [(r.muscle_id, r.side, r.dose, r.sites) for r in session.injections.all()] == before
+    assert session.lot_number == ""
+
+
+def test_no_service_or_model_save_changes_a_signed_session(neurologist, visit):
+    session = signed(visit, neurologist)
+    with pytest.raises(ValidationError):
+        services.session_save_plan(
+            session=session,
+            version=session.version,
+            product=product("ONA"),
+            default_guidance="emg",
+            rows=[],
+            acting_user=neurologist,
+        )
+    with pytest.raises(ValidationError):
+        services.session_add_row(
+            session=session, version=session.version, muscle=muscle("SCM"), side="right", acting_user=neurologist
+        )
+    with pytest.raises(ValidationError):
+        services.session_prepare(
+            session=session,
+            version=session.version,
+            lot_number="X",
+            lot_expiry=TODAY,
+            vial_units=Decimal(100),
+            vial_count=1,
+            diluent_ml=Decimal(2),
+            acting_user=neurologist,
+        )
+    session.default_guidance = "emg"
+    with pytest.raises(SignedSessionError):
+        session.save()
+    row = session.injections.first()
+    row.dose = Decimal(1)
+    with pytest.raises(SignedSessionError):
+        row.save()
+    with pytest.raises(SignedSessionError):
+        row.delete()
+    with pytest.raises(SignedSessionError):
+        session.delete()
+
+
+def test_an_amendment_needs_a_reason_and_keeps_the_original(neuro_client, neurologist, visit):
+    original = signed(visit, neurologist)
+    response = neuro_client.post(reverse("plans:amend", args=[original.pk]), {"reason": ""})
+    assert "This field is required." in response.content.decode()
+    response = neuro_client.post(reverse("plans:amend", args=[original.pk]), {"reason": "Dose typed on the wrong side"})
+    amendment = InjectionSession.objects.get(amends=original)
+    assert response["Location"] == reverse("plans:editor", args=[amendment.pk])
+    assert amendment.injections.count() == original.injections.count()
+
+    amendment, _ = services.session_save_plan(
+        session=amendment,
+        version=amendment.version,
+        product=product("ONA"),
+        default_guidance="anatomical",
+        rows=[services.RowInput(muscle("SCM"), "right", Decimal(40), 2, "anatomical")],
+        acting_user=neurologist,
+    )
+    services.session_sign(
+        session=amendment, version=amendment.version, findings=[], acknowledgements={}, acting_user=neurologist
+    )
+    assert list(InjectionSession.objects.current()) == [amendment]
+    original.refresh_from_db()
+    assert original.is_signed
+    assert [(r.muscle.code, r.side) for r in original.injections.all()] == [
+        ("SCM", "left"),
+        ("SPLENIUS_CAPITIS", "right"),
+    ]
+    page = neuro_client.get(reverse("plans:record", args=[original.pk])).content.decode()
+    assert "Superseded:" in page and "Dose typed on the wrong side" in page
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.AMEND, reason="Dose typed on the wrong side").exists()
+
+
+def test_start_from_last_session_copies_doses_only_for_the_same_product(neuro_client, neurologist):
+    patient = PatientFactory()
+    earlier = VisitFactory(patient=patient, date=TODAY - dt.timedelta(days=90), status="in_progress")
+    signed(earlier, neurologist, product_code="ABO", rows=(("SCM", "left", "125", 2),))
+    today = VisitFactory(patient=patient, date=TODAY, status="in_progress")
+    neuro_client.post(reverse("plans:for_visit", args=[today.pk]), {"start": "from_last"})
+    session = InjectionSession.objects.get(visit=today)
+    assert session.product.code == "ABO"
+    assert [(r.muscle.code, r.dose) for r in session.injections.all()] == [("SCM", Decimal("125.00"))]
+    # Switching product then drops the numbers: 125 U Dysport is not 125 U of anything else.
+    neuro_client.post(
+        reverse("plans:editor", args=[session.pk]),
+        editor_post(session, product=product("ONA").pk, action="save", rows=[("SCM", "left", "125", 2)]),
+    )
+    assert [r.dose for r in session.injections.all()] == [None]
+
+
+def test_a_product_switch_is_reported_with_the_previous_doses_in_their_own_units(neuro_client, neurologist):
+    patient = PatientFactory()
+    earlier = VisitFactory(patient=patient, date=TODAY - dt.timedelta(days=100), status="in_progress")
+    signed(earlier, neurologist, product_code="ABO", rows=(("SCM", "left", "125", 2),))
+    session = plan(VisitFactory(patient=patient, date=TODAY, status="in_progress"), neurologist, product_code="ONA")
+    page = neuro_client.get(reverse("plans:editor", args=[session.pk])).content.decode()
+    assert "used Dysport, this plan uses Botox: units are not interchangeable" in page
+    assert "125 U Dysport" in page
+    assert "125 U Botox" not in page
+
+
+def test_prior_dysphagia_warns_on_an_anterior_neck_muscle(neuro_client, neurologist, visit):
+    AdverseEventFactory(visit=visit, kind="dysphagia", dysphagia_grade=2, severity="moderate")
+    session = plan(visit, neurologist, rows=(("SCM", "left", "40", 2),))
+    response = neuro_client.get(reverse("plans:sign", args=[session.pk]))
+    assert "DYSPHAGIA_ANTERIOR_NECK" in {finding.code for finding in response.context["warnings"]}
+
+
+# --- The record ---
+
+
+def test_the_printable_record_and_pdf_show_the_doses_in_the_products_units(neuro_client, neurologist, visit):
+    session = signed(visit, neurologist)
+    page = neuro_client.get(reverse("plans:record", args=[session.pk])).content.decode()
+    assert "40 U Botox" in page and "60 U Botox" in page and "100 U Botox" in page
+    assert 'role="img"' in page  # the neck diagram
+    response = neuro_client.get(reverse("plans:record_pdf", args=[session.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    opened = AuditEvent.objects.filter(action=AuditEvent.Action.VIEW, object_id=str(session.pk))
+    assert set(opened.values_list("changes__opened", flat=True)) >= {"printable record", "record PDF"}
+
+
+def test_opening_the_plan_is_in_the_access_log(neuro_client, neurologist, visit):
+    session = plan(visit, neurologist)
+    neuro_client.get(reverse("plans:editor", args=[session.pk]))
+    event = AuditEvent.objects.filter(action=AuditEvent.Action.VIEW, object_id=str(session.pk)).get()
+    assert event.patient_id == visit.patient_id and event.actor == neurologist
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [
+        ("anonymous", 302),
+        ("no_role", 403),
+        ("reference_admin", 403),
+        ("nurse", 200),
+        ("neurologist", 200),
+    ],
+)
+def test_who_may_open_a_plan(client_for, neurologist, visit, persona, status):
+    session = plan(visit, neurologist)
+    client = client_for(persona)
+    for name in ("plans:editor", "plans:record"):
+        assert client.get(reverse(name, args=[session.pk])).status_code == status
