@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from patients import posture, scoring, selectors, services
 from patients.audit.services import log_access
+from patients.chart import visit_summaries
 from patients.forms import (
     AdverseEventForm,
     PatientForm,
@@ -190,6 +191,8 @@ def visit_detail(request, pk):
         "patient": record.visit.patient,
         "twstrs_version": scoring.TWSTRS_VERSION,
         "today": timezone.localdate(),
+        # What other apps record at this visit (the injection plan), without patients importing them.
+        "summaries": visit_summaries([record.visit])[record.visit.pk],
     }
     return render(request, "patients/visit_detail.html", context)
 
