@@ -30,9 +30,7 @@ class AuditedQuerySet(models.QuerySet):
         )
 
     def delete(self):
-        raise HistoryBypassError(
-            f"{self.model.__name__} records are never deleted: deactivate them instead."
-        )
+        raise HistoryBypassError(f"{self.model.__name__} records are never deleted: deactivate them instead.")
 
 
 AuditedManager = models.Manager.from_queryset(AuditedQuerySet)

@@ -1,9 +1,37 @@
 import hashlib
 import json
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
+
+# The user flags whose changes are audited (receivers.audit_user_flags), each as [before, after].
+WATCHED_USER_FLAGS = ("is_active", "is_staff", "is_superuser")
+
+
+def _shown(value):
+    """A stored value as a person reads it."""
+    if value is None or value == "":
+        return "(blank)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_shown(item) for item in value) or "(none)"
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {_shown(item)}" for key, item in value.items()) or "(none)"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    """One line of an entry's "what changed": a field's old and new value, or a plain value."""
+
+    field: str
+    value: str = ""
+    old: str = ""
+    new: str = ""
+    is_change: bool = False
 
 
 class AuditEvent(models.Model):
@@ -67,6 +95,20 @@ class AuditEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise PermissionDenied("Audit entries cannot be deleted.")
 
+    def change_lines(self):
+        """The changes as the report shows them: "old → new" for changed fields and user flags."""
+        lines = []
+        for field, value in self.changes.items():
+            pair = isinstance(value, list) and len(value) == 2
+            if pair and (
+                self.action == self.Action.UPDATE
+                or (self.action == self.Action.ROLE_CHANGE and field in WATCHED_USER_FLAGS)
+            ):
+                lines.append(ChangeLine(field=field, old=_shown(value[0]), new=_shown(value[1]), is_change=True))
+            else:
+                lines.append(ChangeLine(field=field, value=_shown(value)))
+        return lines
+
     def content(self):
         """What the hash covers: every field but the hashes themselves, in a stable form."""
         return {
@@ -87,7 +129,6 @@ class AuditEvent(models.Model):
     def compute_hash(self, previous_hash):
         payload = json.dumps(self.content(), sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(f"{previous_hash}|{payload}".encode()).hexdigest()
-
 
 
 class AuditChainHead(models.Model):

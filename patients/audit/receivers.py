@@ -8,11 +8,10 @@ from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
 from simple_history.signals import post_create_historical_record
 
-from patients.audit.models import AuditEvent
+from patients.audit.models import WATCHED_USER_FLAGS, AuditEvent
 from patients.audit.services import audit_record
 
 HISTORY_ACTIONS = {"+": AuditEvent.Action.CREATE, "~": AuditEvent.Action.UPDATE, "-": AuditEvent.Action.DELETE}
-WATCHED_USER_FLAGS = ("is_active", "is_staff", "is_superuser")
 
 
 def patient_id_of(instance):

@@ -1,0 +1,121 @@
+"""The audit report: find a patient's entries by MRN, see the MRN beside each entry, read changes as old → new."""
+
+from datetime import date
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from patients import services
+from patients.audit.models import AuditEvent
+from patients.audit.services import audit_record
+from patients.models import Patient
+from planner import roles
+
+pytestmark = pytest.mark.django_db
+
+
+def register(nurse, mrn, family_name="Okafor"):
+    return services.patient_register(
+        mrn=mrn,
+        family_name=family_name,
+        given_name="Ada",
+        date_of_birth=date(1968, 4, 2),
+        sex=Patient.Sex.FEMALE,
+        acting_user=nurse,
+    )
+
+
+def report(client, **filters):
+    response = client.get(reverse("audit:report"), filters)
+    assert response.status_code == 200
+    return response
+
+
+def test_the_mrn_filter_finds_the_patients_entries_however_the_mrn_is_typed(client_for, nurse):
+    client = client_for("reference_admin")
+    ada = register(nurse, "AB123456")
+    other = register(nurse, "ZZ999999", family_name="Other")
+    audit_record(action=AuditEvent.Action.VIEW, actor=nurse, obj=ada, patient_id=ada.pk)
+    audit_record(action=AuditEvent.Action.VIEW, actor=nurse, obj=other, patient_id=other.pk)
+
+    entries = list(report(client, mrn="ab-123 456").context["page"])
+
+    assert entries and {entry.patient_id for entry in entries} == {ada.pk}
+
+
+def test_the_mrn_filter_also_finds_a_patient_by_an_mrn_that_was_corrected_since(client_for, nurse):
+    client = client_for("reference_admin")
+    ada = register(nurse, "AB123456")
+    services.patient_update(patient=ada, mrn="AB123457", acting_user=nurse)
+
+    by_old = {entry.pk for entry in report(client, mrn="AB123456").context["page"]}
+    by_new = {entry.pk for entry in report(client, mrn="AB123457").context["page"]}
+
+    assert by_old and by_old == by_new
+
+
+def test_an_mrn_nobody_has_matches_nothing(client_for, nurse):
+    register(nurse, "AB123456")
+    response = report(client_for("reference_admin"), mrn="QQ000000")
+    assert list(response.context["page"]) == []
+    assert "No entries match." in response.content.decode()
+
+
+def test_each_entry_shows_the_patients_current_mrn_beside_their_number(client_for, nurse):
+    ada = register(nurse, "AB123456")
+    html = report(client_for("reference_admin"), patient=ada.pk).content.decode()
+    assert f'{ada.pk} <span class="text-body-secondary">(MRN AB123456)</span>' in html
+
+
+def test_the_mrn_costs_no_query_per_entry(client_for, nurse):
+    client = client_for("reference_admin")
+    first = register(nurse, "AB100000")
+    audit_record(action=AuditEvent.Action.VIEW, actor=nurse, obj=first, patient_id=first.pk)
+    with CaptureQueriesContext(connection) as few:
+        report(client)
+    for n in range(1, 30):
+        patient = register(nurse, f"AB1{n:05d}")
+        audit_record(action=AuditEvent.Action.VIEW, actor=nurse, obj=patient, patient_id=patient.pk)
+    with CaptureQueriesContext(connection) as many:
+        html = report(client).content.decode()
+    assert "(MRN AB100029)" in html
+    assert len(many) == len(few)
+
+
+def test_a_change_reads_old_arrow_new(client_for, nurse):
+    ada = register(nurse, "AB123456")
+    services.patient_update(patient=ada, notes="Prefers mornings.", acting_user=nurse)
+    html = report(client_for("reference_admin"), patient=ada.pk, action="update").content.decode()
+    assert (
+        '<strong>notes</strong>: (blank) <span aria-hidden="true">→</span>'
+        '<span class="visually-hidden">changed to</span> Prefers mornings.'
+    ) in " ".join(html.split())
+
+
+def test_role_lists_are_shown_as_lists_and_flags_as_old_arrow_new(nurse):
+    nurse.groups.add(Group.objects.get(name=roles.NEUROLOGIST))
+    nurse.is_staff = True
+    nurse.save()
+    added, flag = AuditEvent.objects.filter(action=AuditEvent.Action.ROLE_CHANGE).order_by("-id")[:2][::-1]
+    assert [(line.field, line.value, line.is_change) for line in added.change_lines()] == [
+        ("added", roles.NEUROLOGIST, False),
+        ("roles_now", f"{roles.NEUROLOGIST}, {roles.NURSE}", False),
+    ]
+    assert [(line.field, line.old, line.new) for line in flag.change_lines()] == [("is_staff", "no", "yes")]
+
+
+def test_the_csv_has_the_mrn_column(client_for, nurse):
+    ada = register(nurse, "AB123456")
+    response = client_for("reference_admin").get(reverse("audit:report_csv"), {"mrn": "AB123456"})
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    header = lines[0].split(",")
+    assert header[header.index("patient_id") + 1] == "patient_mrn"
+    assert all(f",{ada.pk},AB123456," in line for line in lines[1:])
+
+
+def test_an_overlong_mrn_gets_a_message_at_the_field(client_for):
+    response = report(client_for("reference_admin"), mrn="A" * 200)
+    assert "Ensure this value has at most" in response.content.decode()
