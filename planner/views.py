@@ -245,8 +245,7 @@ def plan_editor(request, pk):
         return _plan_post(request, session)
     log_access(request, session, patient_id=session.visit.patient_id, what="plan")
     plan_form, formset = _initial_forms(session)
-    rows = [services.RowInput(r.muscle, r.side, r.dose, r.sites, r.guidance) for r in session.injections.all()]
-    return _render_editor(request, session, plan_form, formset, session.product, rows)
+    return _render_editor(request, session, plan_form, formset, session.product, _saved_rows(session))
 
 
 def _render_editor(request, session, plan_form, formset, product, rows, status=200):
@@ -260,10 +259,23 @@ def _render_editor(request, session, plan_form, formset, product, rows, status=2
         "can_plan": request.user.has_perm("planner.plan_injectionsession"),
         "can_prepare": request.user.has_perm("planner.prepare_injectionsession"),
         "can_sign": request.user.has_perm("planner.sign_injectionsession"),
-        "muscles": {muscle.code: muscle for muscle in Muscle.objects.filter(is_active=True)},
         **_feedback_context(session, product, rows),
     }
+    _name_rows(formset)
     return render(request, "planner/plan_editor.html", context, status=status)
+
+
+def _name_rows(formset):
+    """Give each row form the words its row header shows: "Left sternocleidomastoid"."""
+    names = dict(Muscle.objects.values_list("pk", "name"))
+    for form in formset.forms:
+        muscle = form["muscle"].value()
+        name = names.get(int(muscle)) if str(muscle).isdigit() else None
+        form.row_name = f"{str(form['side'].value()).capitalize()} {name.lower()}" if name else "Unknown muscle"
+
+
+def _saved_rows(session):
+    return [services.RowInput(r.muscle, r.side, r.dose, r.sites, r.guidance) for r in session.injections.all()]
 
 
 def _plan_post(request, session):
@@ -274,10 +286,7 @@ def _plan_post(request, session):
     if action == "check":
         # Feedback on the plan as typed: nothing is saved.
         product = plan_form.cleaned_data.get("product") if plan_form.is_valid() else session.product
-        if formset.is_valid():
-            rows = _rows_from_formset(formset)
-        else:
-            rows = [services.RowInput(r.muscle, r.side, r.dose, r.sites, r.guidance) for r in session.injections.all()]
+        rows = _rows_from_formset(formset) if formset.is_valid() else _saved_rows(session)
         if not request.htmx:
             return _render_editor(request, session, plan_form, formset, product, rows)
         context = _feedback_context(session, product, rows)
@@ -290,7 +299,7 @@ def _plan_post(request, session):
         return render(request, "planner/plan_editor.html#feedback", context)
     if not valid:
         messages.error(request, "Nothing was saved: correct the marked fields.")
-        return _render_editor(request, session, plan_form, formset, session.product, [], status=400)
+        return _render_editor(request, session, plan_form, formset, session.product, _saved_rows(session), status=400)
     rows = _rows_from_formset(formset)
     product = plan_form.cleaned_data["product"]
     try:
@@ -445,7 +454,7 @@ def plan_sign(request, pk):
     if session.is_signed:
         messages.info(request, "This session is already signed.")
         return redirect("plans:editor", pk=session.pk)
-    rows = [services.RowInput(r.muscle, r.side, r.dose, r.sites, r.guidance) for r in session.injections.all()]
+    rows = _saved_rows(session)
     feedback = _feedback_context(session, session.product, rows)
     findings = feedback["review"].findings
     warnings = feedback["warnings"]
