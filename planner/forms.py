@@ -73,8 +73,14 @@ class AddMuscleForm(forms.Form):
         queryset=Muscle.objects.filter(is_active=True),
         required=False,
         empty_label="Choose a muscle…",
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
-    add_side = forms.ChoiceField(label="Side", choices=Injection.Side.choices, required=False)
+    add_side = forms.ChoiceField(
+        label="Side",
+        choices=Injection.Side.choices,
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
 
 
 class PreparationForm(forms.Form):

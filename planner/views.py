@@ -305,6 +305,8 @@ def _plan_post(request, session):
     try:
         if action.startswith("add:") or action == "add_other":
             rows = _with_added_row(request, rows, action, session)
+        if action == "add_recommended":
+            rows = _with_recommended_rows(rows, session, product)
         if action == "prefill":
             last = selectors.prior_sessions(session)
             if not last:
@@ -362,6 +364,20 @@ def _with_added_row(request, rows, action, session):
     if any(row.muscle.pk == muscle.pk and row.side == side for row in rows):
         raise ValidationError(f"{side.capitalize()} {muscle.name.lower()} is already in the plan.")
     return [*rows, services.RowInput(muscle, side, None, 1, session.default_guidance)]
+
+
+def _with_recommended_rows(rows, session, product):
+    """Every recommended candidate not yet in the plan, without a dose (the neurologist sets each)."""
+    review = selectors.review_plan(session, product=product, rows=_safety_rows(rows))
+    planned = {(row.muscle.code, row.side) for row in rows}
+    wanted = [c for c in review.candidates if c.preselect and (c.muscle_code, c.side) not in planned]
+    if not wanted:
+        raise ValidationError("Every recommended muscle is already in the plan.")
+    muscles = Muscle.objects.in_bulk([c.muscle_code for c in wanted], field_name="code")
+    return [
+        *rows,
+        *(services.RowInput(muscles[c.muscle_code], c.side, None, 1, session.default_guidance) for c in wanted),
+    ]
 
 
 def _signed_view(request, session):

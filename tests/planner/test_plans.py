@@ -136,6 +136,16 @@ def test_adding_a_suggested_muscle_saves_it_without_a_dose(neuro_client, neurolo
     assert (row.muscle.code, row.side, row.dose) == ("SCM", "left", None)
 
 
+def test_adding_all_recommended_muscles_adds_only_preselected_candidates(neuro_client, neurologist, visit):
+    session = plan(visit, neurologist, rows=())
+    neuro_client.post(reverse("plans:editor", args=[session.pk]), editor_post(session, action="add_recommended"))
+    added = {(row.muscle.code, row.side) for row in session.injections.all()}
+    # Right torticaput 3 + left laterocaput 2: the verified or partly verified primary rules.
+    assert {("SCM", "left"), ("SPLENIUS_CAPITIS", "right"), ("SPLENIUS_CAPITIS", "left")} <= added
+    assert not any(code == "TRAPEZIUS_UPPER" for code, _ in added)  # conflicting side: never preselected
+    assert all(row.dose is None for row in session.injections.all())
+
+
 def test_adding_any_other_muscle_by_choice(neuro_client, neurologist, visit):
     session = plan(visit, neurologist, rows=())
     neuro_client.post(
