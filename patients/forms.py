@@ -14,6 +14,22 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 NOT_SCORED = ""
 
 
+class VersionedForm(forms.Form):
+    """An edit form that carries the version of the record it shows (services.record_version).
+
+    Sent back on save, it lets the service refuse to overwrite a save someone made in between
+    (services.StaleRecordError). A request without the field at all (a script, not this page)
+    is not checked: seen_version() is None.
+    """
+
+    version = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
+
+    def seen_version(self):
+        if self.add_prefix("version") not in self.data:
+            return None
+        return self.cleaned_data.get("version", "")
+
+
 class ScoreField(forms.TypedChoiceField):
     """One scale item as a row of buttons (radio inputs); blank means not scored yet."""
 
@@ -39,7 +55,7 @@ class ScoreField(forms.TypedChoiceField):
         return list(zip(values, self.item.anchors, strict=False))
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = Patient
         fields = PATIENT_FIELDS
@@ -56,6 +72,9 @@ class PatientForm(forms.ModelForm):
         self.fields["date_of_birth"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.fields["diagnosis_date"].widget.attrs["max"] = timezone.localdate().isoformat()
 
+    def patient_fields(self):
+        return {name: self.cleaned_data[name] for name in PATIENT_FIELDS}
+
     def validate_unique(self):
         """The service checks the MRN, with a message that links to the patient who has it."""
 
@@ -63,7 +82,7 @@ class PatientForm(forms.ModelForm):
         """The MRN's unique constraint too: see validate_unique."""
 
 
-class VisitForm(forms.ModelForm):
+class VisitForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = Visit
         fields = ("date", "notes")
@@ -114,7 +133,7 @@ def _severity_label(component, value):
     return f"{value} {anchors[value]}" if value < len(anchors) else str(value)
 
 
-class PostureAssessmentForm(forms.Form):
+class PostureAssessmentForm(VersionedForm):
     """One row per Col-Cap component: present, direction (lateral ones only) and severity."""
 
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -203,7 +222,7 @@ class PostureAssessmentForm(forms.Form):
         return found
 
 
-class _ScaleForm(forms.Form):
+class _ScaleForm(VersionedForm):
     items = ()
 
     def __init__(self, *args, **kwargs):
@@ -249,7 +268,7 @@ class TsuiForm(_ScaleForm):
         return self.section(scoring.TSUI_ITEMS_TUPLE[5:])
 
 
-class VisitOutcomeForm(forms.ModelForm):
+class VisitOutcomeForm(VersionedForm, forms.ModelForm):
     pain_now = ScoreField(scoring.Item("pain_now", "Pain now", 0, 10, anchors=("none", *[""] * 9, "worst imaginable")))
 
     class Meta:
@@ -258,7 +277,7 @@ class VisitOutcomeForm(forms.ModelForm):
         widgets = {"pgic": forms.RadioSelect}
 
 
-class AdverseEventForm(forms.ModelForm):
+class AdverseEventForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = AdverseEvent
         fields = (

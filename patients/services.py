@@ -5,6 +5,7 @@ the form field they belong to, so the view can show them at the field.
 """
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -36,6 +37,93 @@ PATIENT_FIELDS = (
     "baseline_swallowing",
     "notes",
 )
+
+
+# --- Optimistic concurrency: an edit form carries the version of the record it showed. ---
+
+# Fields that change on every save and say nothing to the person reading the message.
+_BOOKKEEPING_FIELDS = ("created_at", "updated_at", "search_key")
+
+
+class StaleRecordError(ValidationError):
+    """Someone saved the record after the form showed it; nothing was written.
+
+    ``current_version`` is the record's version now: a form that carries it replaces the other
+    person's save on purpose, which is what saving again after reading the message means.
+    """
+
+    def __init__(self, message, *, current_version):
+        super().__init__(message, code="stale")
+        self.current_version = current_version
+
+
+def record_version(record):
+    """What an edit form carries to notice a save made after it was opened: when the record was last
+    saved (every save moves ``updated_at``), or "" for a record that does not exist yet."""
+    return record.updated_at.isoformat() if record is not None and record.pk else ""
+
+
+def _lock_visit(visit):
+    """Lock the visit row and reload it: the caller's copy may be older than what another user saved
+    since, and a save from a stale copy would put back their old status or notes."""
+    visit.refresh_from_db(from_queryset=Visit._base_manager.select_for_update())
+    return visit
+
+
+def _lock(record):
+    """Lock a record's row and reload it, for the same reason as the visit."""
+    record.refresh_from_db(from_queryset=type(record)._base_manager.select_for_update())
+    return record
+
+
+def _check_version(current, seen_version, *, noun, acting_user):
+    """Refuse when the record changed (or was created) since the form showed ``seen_version``.
+
+    The caller holds the row lock (or, for a record not created yet, its visit's), so two saves
+    from forms opened on the same version cannot both pass. ``seen_version=None``: the caller sends
+    no version (a service used from code, not from an edit form); nothing to compare.
+    """
+    if seen_version is None or record_version(current) == seen_version:
+        return
+    raise StaleRecordError(
+        _stale_message(current, seen_version, noun, acting_user), current_version=record_version(current)
+    )
+
+
+def _stale_message(current, seen_version, noun, acting_user):
+    latest = current.history.select_related("history_user").first() if current is not None else None
+    when = f" at {timezone.localtime(latest.history_date):%H:%M on %d %b %Y}" if latest else ""
+    yourself = latest is not None and latest.history_user_id is not None and latest.history_user_id == acting_user.pk
+    if yourself:
+        who = f"You saved {noun} in another window{when}, after you opened it here."
+    else:
+        name = ""
+        if latest is not None and latest.history_user is not None:
+            name = latest.history_user.get_full_name() or latest.history_user.get_username()
+        by = f" ({name}{when})" if name else when
+        verb = "recorded" if not seen_version else "saved"
+        who = f"Someone else{by} {verb} {noun} after you opened it."
+    changed = _fields_changed_since(current, seen_version, latest)
+    what = f" {'You' if yourself else 'They'} changed: {', '.join(changed)}." if changed else ""
+    return (
+        f"{who}{what} Your entries below are not saved. Check them against the current record "
+        "(open it in another tab), then save again to replace it, or reload this page to start from it."
+    )
+
+
+def _fields_changed_since(current, seen_version, latest):
+    """Names of the fields the other save changed, from the history (empty when it cannot tell)."""
+    try:
+        seen_at = datetime.fromisoformat(seen_version) if seen_version else None
+    except ValueError:
+        return []  # not a version this app wrote
+    if seen_at is not None and seen_at.tzinfo is None:
+        return []
+    seen = current.history.filter(updated_at=seen_at).first() if seen_at and latest is not None else None
+    if latest is None or seen is None:
+        return []  # created since, or a version the history does not know
+    delta = latest.diff_against(seen, excluded_fields=_BOOKKEEPING_FIELDS)
+    return [str(type(current)._meta.get_field(change.field).verbose_name) for change in delta.changes]
 
 
 def _validate(instance, *, validate_constraints=True):
@@ -124,11 +212,16 @@ def patient_register(
 
 
 @transaction.atomic
-def patient_update(*, patient, acting_user, **changes):
-    """Change any of PATIENT_FIELDS; other names are refused."""
+def patient_update(*, patient, acting_user, seen_version=None, **changes):
+    """Change any of PATIENT_FIELDS; other names are refused.
+
+    ``seen_version``: record_version() of the patient as the edit form showed it; a save made by
+    someone else since is not overwritten (StaleRecordError).
+    """
     unknown = set(changes) - set(PATIENT_FIELDS)
     if unknown:
         raise TypeError(f"patient_update cannot change {sorted(unknown)}")
+    _check_version(_lock(patient), seen_version, noun="this patient's details", acting_user=acting_user)
     for name, value in changes.items():
         setattr(patient, name, value.strip() if name in ("family_name", "given_name") else value)
     return _save_patient(patient, acting_user)
@@ -171,7 +264,8 @@ def visit_book(*, patient, date, notes="", acting_user):
 
 
 @transaction.atomic
-def visit_update(*, visit, date, notes, acting_user):
+def visit_update(*, visit, date, notes, acting_user, seen_version=None):
+    _check_version(_lock_visit(visit), seen_version, noun="this visit", acting_user=acting_user)
     _require_active(visit.patient)
     visit.date = date
     visit.notes = notes
@@ -223,7 +317,7 @@ def _posture_findings_of(visit):
 
 
 @transaction.atomic
-def posture_assessment_record(*, visit, findings: Iterable[posture.Finding], notes="", acting_user):
+def posture_assessment_record(*, visit, findings: Iterable[posture.Finding], notes="", acting_user, seen_version=None):
     """Record (or replace) the posture at a visit: exactly the ``findings`` given are present.
 
     Errors are keyed "<CODE>_direction" / "<CODE>_severity", the posture form's field names.
@@ -232,8 +326,11 @@ def posture_assessment_record(*, visit, findings: Iterable[posture.Finding], not
     problems = posture.validate_findings(findings)
     if problems:
         raise ValidationError({f"{code}_{part}": message for (code, part), message in problems.items()})
+    _lock_visit(visit)
+    current = PostureAssessment.objects.filter(visit=visit).first()
+    _check_version(current, seen_version, noun="the posture assessment", acting_user=acting_user)
     _open_for_recording(visit, acting_user)
-    assessment = PostureAssessment.objects.filter(visit=visit).first() or PostureAssessment(visit=visit)
+    assessment = current or PostureAssessment(visit=visit)
     assessment.notes = notes
     assessment.assessed_by = acting_user
     _save(assessment, acting_user)
@@ -280,15 +377,18 @@ def _typed_items(items: Mapping, typed_keys, derived_keys, scale):
 
 
 @transaction.atomic
-def twstrs_record(*, visit, items: Mapping, acting_user):
+def twstrs_record(*, visit, items: Mapping, acting_user, seen_version=None):
     """Record the typed TWSTRS items (missing or None = not scored yet: a partial entry).
 
     The six severity items that the posture measures are never accepted here: they are derived
     from the posture assessment (scoring.twstrs_from_posture).
     """
     _typed_items(items, scoring.TWSTRS_TYPED_KEYS, scoring.TWSTRS_POSTURE_KEYS, "TWSTRS")
+    _lock_visit(visit)
+    current = TwstrsAssessment.objects.filter(visit=visit).first()
+    _check_version(current, seen_version, noun="the TWSTRS", acting_user=acting_user)
     _open_for_recording(visit, acting_user)
-    record = TwstrsAssessment.objects.filter(visit=visit).first() or TwstrsAssessment(visit=visit)
+    record = current or TwstrsAssessment(visit=visit)
     for key in scoring.TWSTRS_TYPED_KEYS:
         setattr(record, key, items.get(key))
     record.recorded_by = acting_user
@@ -296,7 +396,7 @@ def twstrs_record(*, visit, items: Mapping, acting_user):
 
 
 @transaction.atomic
-def tsui_record(*, visit, items: Mapping, acting_user):
+def tsui_record(*, visit, items: Mapping, acting_user, seen_version=None):
     """Record the typed Tsui items; the tremor severity comes from the posture assessment."""
     _typed_items(items, scoring.TSUI_TYPED_KEYS, ("tremor_severity",), "Tsui")
     findings = _posture_findings_of(visit)
@@ -304,8 +404,11 @@ def tsui_record(*, visit, items: Mapping, acting_user):
         raise ValidationError(
             {"tremor_duration": "The posture assessment records no head tremor; leave the tremor duration blank."}
         )
+    _lock_visit(visit)
+    current = TsuiAssessment.objects.filter(visit=visit).first()
+    _check_version(current, seen_version, noun="the Tsui score", acting_user=acting_user)
     _open_for_recording(visit, acting_user)
-    record = TsuiAssessment.objects.filter(visit=visit).first() or TsuiAssessment(visit=visit)
+    record = current or TsuiAssessment(visit=visit)
     for key in scoring.TSUI_TYPED_KEYS:
         setattr(record, key, items.get(key))
     record.recorded_by = acting_user
@@ -313,10 +416,13 @@ def tsui_record(*, visit, items: Mapping, acting_user):
 
 
 @transaction.atomic
-def visit_outcome_record(*, visit, pain_now=None, pgic=None, acting_user):
+def visit_outcome_record(*, visit, pain_now=None, pgic=None, acting_user, seen_version=None):
     """Pain now (0-10) and the patient's global impression of change (1-7)."""
+    _lock_visit(visit)
+    current = VisitOutcome.objects.filter(visit=visit).first()
+    _check_version(current, seen_version, noun="the pain and global impression", acting_user=acting_user)
     _open_for_recording(visit, acting_user)
-    record = VisitOutcome.objects.filter(visit=visit).first() or VisitOutcome(visit=visit)
+    record = current or VisitOutcome(visit=visit)
     record.pain_now = pain_now
     record.pgic = pgic
     record.recorded_by = acting_user
@@ -358,10 +464,11 @@ def adverse_event_record(*, visit, acting_user, **fields):
 
 
 @transaction.atomic
-def adverse_event_update(*, event, acting_user, **fields):
+def adverse_event_update(*, event, acting_user, seen_version=None, **fields):
     unknown = set(fields) - set(ADVERSE_EVENT_FIELDS)
     if unknown:
         raise TypeError(f"adverse_event_update does not take {sorted(unknown)}")
+    _check_version(_lock(event), seen_version, noun="this side effect", acting_user=acting_user)
     _require_active(event.visit.patient, "This patient is inactive: reactivate them before recording.")
     for name, value in fields.items():
         setattr(event, name, value)

@@ -55,7 +55,14 @@ def _adverse_event(request, pk, action="change"):
 
 
 def _apply(form, error):
-    """Put a service's ValidationError on the form: at the field it names, else at the top."""
+    """Put a service's ValidationError on the form: at the field it names, else at the top.
+
+    A stale save (someone saved the record after this form was opened) keeps what the person typed,
+    and the form now carries the record's current version: saving again replaces it on purpose.
+    """
+    if isinstance(error, services.StaleRecordError):
+        form.data = form.data.copy()
+        form.data[form.add_prefix("version")] = error.current_version
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
             form.add_error(field if field in form.fields else None, errors)
@@ -84,7 +91,7 @@ def patient_register(request):
     form = PatientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            patient = services.patient_register(**form.cleaned_data, acting_user=request.user)
+            patient = services.patient_register(**form.patient_fields(), acting_user=request.user)
         except ValidationError as error:
             _apply(form, error)
         else:
@@ -105,10 +112,12 @@ def patient_chart(request, pk):
 @GET_POST
 def patient_edit(request, pk):
     patient = _patient(request, pk, "change")
-    form = PatientForm(request.POST or None, instance=patient)
+    form = PatientForm(request.POST or None, instance=patient, initial={"version": services.record_version(patient)})
     if request.method == "POST" and form.is_valid():
         try:
-            services.patient_update(patient=patient, acting_user=request.user, **form.cleaned_data)
+            services.patient_update(
+                patient=patient, acting_user=request.user, seen_version=form.seen_version(), **form.patient_fields()
+            )
         except ValidationError as error:
             _apply(form, error)
         else:
@@ -201,11 +210,15 @@ def visit_detail(request, pk):
 @GET_POST
 def visit_edit(request, pk):
     visit = _visit(request, pk, "change")
-    form = VisitForm(request.POST or None, instance=visit)
+    form = VisitForm(request.POST or None, instance=visit, initial={"version": services.record_version(visit)})
     if request.method == "POST" and form.is_valid():
         try:
             services.visit_update(
-                visit=visit, date=form.cleaned_data["date"], notes=form.cleaned_data["notes"], acting_user=request.user
+                visit=visit,
+                date=form.cleaned_data["date"],
+                notes=form.cleaned_data["notes"],
+                acting_user=request.user,
+                seen_version=form.seen_version(),
             )
         except ValidationError as error:
             _apply(form, error)
@@ -257,12 +270,19 @@ def posture_record(request, pk):
     form = PostureAssessmentForm(
         request.POST or None,
         findings=record.findings or (),
-        initial={"notes": record.posture.notes if record.posture else ""},
+        initial={
+            "notes": record.posture.notes if record.posture else "",
+            "version": services.record_version(record.posture),
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
             services.posture_assessment_record(
-                visit=visit, findings=form.findings(), notes=form.cleaned_data["notes"], acting_user=request.user
+                visit=visit,
+                findings=form.findings(),
+                notes=form.cleaned_data["notes"],
+                acting_user=request.user,
+                seen_version=form.seen_version(),
             )
         except ValidationError as error:
             _apply(form, error)
@@ -278,10 +298,14 @@ def twstrs_record(request, pk):
     visit = _visit(request, pk, "change", "twstrsassessment")
     record = selectors.visit_record_get(visit.pk)
     initial = record.twstrs_record.typed_items() if record.twstrs_record else {}
-    form = TwstrsForm(request.POST or None, initial=initial)
+    form = TwstrsForm(
+        request.POST or None, initial={**initial, "version": services.record_version(record.twstrs_record)}
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.twstrs_record(visit=visit, items=form.scored_items(), acting_user=request.user)
+            services.twstrs_record(
+                visit=visit, items=form.scored_items(), acting_user=request.user, seen_version=form.seen_version()
+            )
         except ValidationError as error:
             _apply(form, error)
         else:
@@ -311,10 +335,12 @@ def tsui_record(request, pk):
     visit = _visit(request, pk, "change", "tsuiassessment")
     record = selectors.visit_record_get(visit.pk)
     initial = record.tsui_record.typed_items() if record.tsui_record else {}
-    form = TsuiForm(request.POST or None, initial=initial)
+    form = TsuiForm(request.POST or None, initial={**initial, "version": services.record_version(record.tsui_record)})
     if request.method == "POST" and form.is_valid():
         try:
-            services.tsui_record(visit=visit, items=form.scored_items(), acting_user=request.user)
+            services.tsui_record(
+                visit=visit, items=form.scored_items(), acting_user=request.user, seen_version=form.seen_version()
+            )
         except ValidationError as error:
             _apply(form, error)
         else:
@@ -337,7 +363,9 @@ def tsui_record(request, pk):
 def outcome_record(request, pk):
     visit = _visit(request, pk, "change", "visitoutcome")
     record = selectors.visit_record_get(visit.pk)
-    form = VisitOutcomeForm(request.POST or None, instance=record.outcome)
+    form = VisitOutcomeForm(
+        request.POST or None, instance=record.outcome, initial={"version": services.record_version(record.outcome)}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.visit_outcome_record(
@@ -345,6 +373,7 @@ def outcome_record(request, pk):
                 pain_now=form.cleaned_data["pain_now"],
                 pgic=form.cleaned_data["pgic"],
                 acting_user=request.user,
+                seen_version=form.seen_version(),
             )
         except ValidationError as error:
             _apply(form, error)
@@ -377,11 +406,13 @@ def adverse_event_add(request, pk):
 def adverse_event_edit(request, pk):
     event = _adverse_event(request, pk)
     visit = event.visit
-    form = AdverseEventForm(request.POST or None, instance=event)
+    form = AdverseEventForm(request.POST or None, instance=event, initial={"version": services.record_version(event)})
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in services.ADVERSE_EVENT_FIELDS}
         try:
-            services.adverse_event_update(event=event, acting_user=request.user, **fields)
+            services.adverse_event_update(
+                event=event, acting_user=request.user, seen_version=form.seen_version(), **fields
+            )
         except ValidationError as error:
             _apply(form, error)
         else:
