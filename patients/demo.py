@@ -8,7 +8,10 @@ existing ones are skipped, so running the seeder again duplicates nothing.
 Postures follow published Col-Cap frequencies (clinical-reference.md §1; Jost et al. 2020):
 torticaput is the most common primary form (49 %), then laterocaput (16.7 %); patients have
 about 2.5 components; shifts are present in about 15 %; head tremor in about half.
-Visits are about 12 weeks apart. bulk_create is used here (and only here, with history rows).
+Visits are about 12 weeks apart: 1 to 20 completed visits per patient (about 10 on average, so
+10,000 patients make about 100,000 visits), and a third have their next visit booked. A few
+"long charts" (40 completed visits, ten years of treatment; MRNs DEMOL0001, ...) can be added for
+the performance checks. bulk_create is used here (and only here, with history rows).
 
 The generation is plain data (dataclasses); ``seed_demo_clinic`` writes it.
 """
@@ -36,6 +39,8 @@ from patients.posture import Finding, tremor_severity, validate_findings
 from patients.text import patient_search_key
 
 MRN_PREFIX = "DEMO"
+LONG_CHART_PREFIX = "DEMOL"
+LONG_CHART_VISITS = 40
 
 FAMILY_NAMES = (
     "Müller",
@@ -128,8 +133,8 @@ class DemoPatient:
     visits: list
 
 
-def demo_mrn(index):
-    return f"{MRN_PREFIX}{index:05d}"
+def demo_mrn(index, *, long_chart=False):
+    return f"{LONG_CHART_PREFIX}{index:04d}" if long_chart else f"{MRN_PREFIX}{index:05d}"
 
 
 def _weighted(rng, weights):
@@ -266,26 +271,32 @@ def _adverse_event(rng):
     return event
 
 
-def demo_patient(seed, index, today):
-    """Patient number ``index`` of the demo clinic (plain data)."""
-    rng = random.Random(f"{seed}:{index}")
+# Completed visits per patient: 1 to 20 (up to about five years of treatment here), 10.5 on average.
+MAX_COMPLETED_VISITS = 20
+
+
+def demo_patient(seed, index, today, *, long_chart=False):
+    """Patient number ``index`` of the demo clinic (plain data); a long chart has 40 completed visits."""
+    rng = random.Random(f"{seed}:{'long:' if long_chart else ''}{index}")
     sex = rng.choices(("female", "male", "other"), weights=(64, 34, 2))[0]
-    age = rng.randint(28, 78)
+    age = rng.randint(28, 78) if not long_chart else rng.randint(45, 78)
     date_of_birth = today - timedelta(days=age * 365 + rng.randint(0, 364))
-    diagnosis_date = date_of_birth + timedelta(days=rng.randint(max(20, age - 15) * 365, (age - 1) * 365))
-    diagnosis_date = min(diagnosis_date, today - timedelta(days=30))
     findings = baseline_posture(rng)
     baseline_swallowing = "normal"
     if any(f.code == "SAGITTAL_SHIFT_BACKWARD" for f in findings) or rng.random() < 0.05:
         baseline_swallowing = rng.choice(("mild", "moderate"))
 
-    completed = rng.choices(range(1, 9), weights=(8, 8, 10, 12, 14, 16, 16, 16))[0]
+    completed = LONG_CHART_VISITS if long_chart else rng.randint(1, MAX_COMPLETED_VISITS)
     last = today - timedelta(days=rng.randint(0, 70))
-    dates = [
+    dates = sorted(
         last - timedelta(days=VISIT_INTERVAL_DAYS * step + (rng.randint(-6, 6) if step else 0))
         for step in range(completed)
-    ]
-    dates = sorted(day for day in dates if day > diagnosis_date) or [last]
+    )
+    # Diagnosed in adulthood, some weeks to a few years before the first visit here.
+    earliest_diagnosis = date_of_birth + timedelta(days=18 * 365)
+    diagnosis_date = dates[0] - timedelta(days=rng.randint(30, 3 * 365))
+    diagnosis_date = max(diagnosis_date, earliest_diagnosis)
+    dates = [day for day in dates if day > diagnosis_date] or [last]
     burden = rng.uniform(0.35, 0.85)
     visits = []
     for number, day in enumerate(dates):
@@ -309,7 +320,7 @@ def demo_patient(seed, index, today):
 
     names = GIVEN_NAMES[sex]
     return DemoPatient(
-        mrn=demo_mrn(index),
+        mrn=demo_mrn(index, long_chart=long_chart),
         family_name=rng.choice(FAMILY_NAMES),
         given_name=rng.choice(names),
         sex=sex,
@@ -322,21 +333,22 @@ def demo_patient(seed, index, today):
     )
 
 
-def demo_clinic(*, patients, seed, today):
-    return [demo_patient(seed, index, today) for index in range(1, patients + 1)]
+def demo_clinic(*, patients, seed, today, long_charts=0):
+    clinic = [demo_patient(seed, index, today) for index in range(1, patients + 1)]
+    return clinic + [demo_patient(seed, index, today, long_chart=True) for index in range(1, long_charts + 1)]
 
 
 @transaction.atomic
-def seed_demo_clinic(*, patients, seed, today, recorded_by=None):
+def seed_demo_clinic(*, patients, seed, today, recorded_by=None, long_charts=0):
     """Write the demo clinic; returns (created, skipped). Existing demo MRNs are left alone."""
-    wanted = demo_clinic(patients=patients, seed=seed, today=today)
+    wanted = demo_clinic(patients=patients, seed=seed, today=today, long_charts=long_charts)
     existing = set(Patient.objects.filter(mrn__in=[p.mrn for p in wanted]).values_list("mrn", flat=True))
     fresh = [p for p in wanted if p.mrn not in existing]
     if not fresh:
         return 0, len(existing)
 
     def history(model, objects):
-        return bulk_create_with_history(objects, model, batch_size=500, default_user=recorded_by)
+        return bulk_create_with_history(objects, model, batch_size=2000, default_user=recorded_by)
 
     patient_rows = history(
         Patient,
