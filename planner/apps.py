@@ -11,3 +11,8 @@ class PlannerConfig(AppConfig):
         from planner.roles import sync_roles
 
         post_migrate.connect(sync_roles, sender=self, dispatch_uid="planner.sync_roles")
+        # Each visit on the chart and the visit page shows its injection plan (patients never imports planner).
+        from patients.chart import register_visit_summary_provider
+        from planner.visit_summaries import plan_summaries
+
+        register_visit_summary_provider(plan_summaries)
