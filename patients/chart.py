@@ -1,4 +1,4 @@
-"""Extension point for the patient chart's visit timeline.
+"""Extension points for the patient chart: a line per visit, and whole sections (see the end).
 
 Other apps add a line per visit without this app importing them (patients never imports
 planner). A provider is a callable taking the list of visits shown on one page and returning
@@ -13,6 +13,7 @@ template so that every value is escaped.
 """
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from django.utils.html import conditional_escape
 
@@ -48,3 +49,53 @@ def visit_summaries(visits: Sequence):
                 # conditional_escape keeps SafeString (format_html, templates) and escapes plain str.
                 summaries[visit_id].append(conditional_escape(html))
     return summaries
+
+
+# --- Chart sections ----------------------------------------------------------------------------
+#
+# A whole section of the chart from another app (the planner's outcome trends and treatment
+# history). A provider is called once per chart page as provider(user=..., patient=..., records=...)
+# with the VisitRecords the chart already loaded (patients.selectors), and returns a ChartSection or
+# None (nothing to show, or not for this user: the provider checks its own permissions). The chart
+# renders each section under its own h2 in registration order.
+
+
+@dataclass(frozen=True)
+class ChartSection:
+    key: str  # a slug, unique on the page: the section's id is "section-<key>"
+    title: str
+    html: str  # built with a template or format_html; plain str is escaped
+    stylesheets: tuple = ()  # static paths of CSS files the section needs ("css/outcomes.css")
+
+
+ChartSectionProvider = Callable[..., ChartSection | None]
+
+_section_providers: list = []
+
+
+def register_chart_section_provider(provider: ChartSectionProvider):
+    """Add a section provider (once; registering the same callable again changes nothing). Returns it."""
+    if provider not in _section_providers:
+        _section_providers.append(provider)
+    return provider
+
+
+def unregister_chart_section_provider(provider: ChartSectionProvider):
+    if provider in _section_providers:
+        _section_providers.remove(provider)
+
+
+def chart_section_providers():
+    return tuple(_section_providers)
+
+
+def chart_sections(*, user, patient, records):
+    """The sections every registered provider gives for this chart, in registration order."""
+    sections = []
+    for provider in _section_providers:
+        section = provider(user=user, patient=patient, records=records)
+        if section is not None:
+            sections.append(
+                ChartSection(section.key, section.title, conditional_escape(section.html), tuple(section.stylesheets))
+            )
+    return sections

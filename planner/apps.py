@@ -8,6 +8,8 @@ class PlannerConfig(AppConfig):
     verbose_name = "Injection planning and reference data"
 
     def ready(self):
+        from patients.chart import register_chart_section_provider
+        from planner.chart_sections import outcomes_section
         from planner.roles import sync_roles
 
         post_migrate.connect(sync_roles, sender=self, dispatch_uid="planner.sync_roles")
@@ -16,3 +18,5 @@ class PlannerConfig(AppConfig):
         from planner.visit_summaries import plan_summaries
 
         register_visit_summary_provider(plan_summaries)
+        # The patient chart shows the outcome trends and the last cycles (patients never imports planner).
+        register_chart_section_provider(outcomes_section)

@@ -1,0 +1,78 @@
+"""The planner's section on the patient chart: response and doses over time, and the last cycles.
+
+Registered into patients.chart by PlannerConfig.ready(); the chart calls it once per page with the
+visit records it already loaded, so the section costs two queries (the signed sessions and their
+rows) whatever the length of the history.
+"""
+
+from django.template.loader import render_to_string
+
+from patients.chart import ChartSection
+from planner import charts
+from planner.history import patient_cycles
+
+RECENT_CYCLES = 3
+
+
+def twstrs_scores(records):
+    """charts.Score per visit with a TWSTRS entry: the total and each subscale that has an item."""
+    scores = []
+    for record in records:
+        result = record.twstrs
+        if result is None or result.empty:
+            continue
+        values = {"total": (result.total, result.complete)}
+        for subscale in result.subscales:
+            if subscale.present:
+                values[subscale.name] = (subscale.score, subscale.complete)
+        scores.append(charts.Score(record.visit.date, values))
+    return scores
+
+
+def chart_data(cycles, records):
+    """The outcome and dose charts on one time axis (plain data for the SVG templates)."""
+    scores = twstrs_scores(records)
+    sessions = [(cycle.date, f"{cycle.product.brand_name}, total {cycle.total_text}") for cycle in cycles]
+    events = [
+        (record.visit.date, event.kind_label, event.is_red_flag)
+        for record in records
+        for event in record.adverse_events
+    ]
+    axis = charts.shared_axis([s.day for s in scores], [day for day, _ in sessions], [e[0] for e in events])
+    if axis is None:
+        return None, None
+    outcome = charts.outcome_chart(scores, sessions=sessions, events=events, axis=axis)
+    doses = charts.dose_chart(
+        [
+            charts.SessionDoses(
+                day=cycle.date,
+                product_code=cycle.product.code,
+                product_name=cycle.product.brand_name,
+                units_label=cycle.units_label,
+                rows=tuple((dose.muscle_name, dose.side, dose.dose) for dose in cycle.doses),
+            )
+            for cycle in cycles
+        ],
+        axis=axis,
+    )
+    return outcome, doses
+
+
+def outcomes_section(*, user, patient, records):
+    """Outcome trends, doses per muscle and side, and the last three cycles; for users who may see plans."""
+    if not user.has_perm("planner.view_injectionsession"):
+        return None
+    cycles = patient_cycles(patient, records=records)
+    outcome, doses = chart_data(cycles, records)
+    html = render_to_string(
+        "planner/outcomes/chart_section.html",
+        {
+            "patient": patient,
+            "outcome": outcome,
+            "doses": doses,
+            "cycles": list(reversed(cycles))[:RECENT_CYCLES],
+            "cycle_count": len(cycles),
+            "can_export": user.has_perm("patients.view_patient"),
+        },
+    )
+    return ChartSection("outcomes", "Response and treatment history", html, ("css/outcomes.css",))

@@ -1,0 +1,197 @@
+"""A patient's treatment history: each signed session (a treatment cycle) with what followed it.
+
+A cycle is the CURRENT record of one visit's injections (the signed session no signed amendment
+replaced), its doses per muscle and side in that session's product's units, the TWSTRS measured at
+its visit (before injecting), and the side effects reported afterwards. A side effect is reported
+at a visit about the previous session (patients.models.AdverseEvent), so it belongs to the last
+session dated strictly before the visit that reported it.
+
+Doses are never added or compared across products: a cycle's total adds only its own rows, which
+share its product, and every amount is shown with its product's units label.
+
+The chart section, the patient summary, the FHIR export and the plan editor all read cycles from
+here, in a fixed number of queries per patient:
+
+    last_sessions_with_events(patient, before_date=visit.date, limit=3)
+"""
+
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Prefetch
+
+from patients.selectors import visit_record, visit_with_records
+from planner.models import Injection, InjectionSession
+from planner.reference.formatting import amount
+
+
+@dataclass(frozen=True)
+class Dose:
+    """One injection row: a muscle on one side, in the session's product's units."""
+
+    injection_id: int
+    muscle_code: str
+    muscle_name: str
+    side: str
+    dose: Decimal | None
+    sites: int
+    guidance: str
+    units_label: str
+
+    @property
+    def site_text(self):
+        """'left splenius capitis'."""
+        return f"{self.side} {self.muscle_name[:1].lower()}{self.muscle_name[1:]}"
+
+    @property
+    def dose_text(self):
+        """'60 U Botox' (a signed session has every dose; '—' guards old data)."""
+        return f"{amount(self.dose)} {self.units_label}" if self.dose is not None else "—"
+
+    @property
+    def text(self):
+        return f"{self.dose_text} {self.site_text}"
+
+
+@dataclass(frozen=True)
+class ReportedEvent:
+    """A side effect and the visit that reported it."""
+
+    event: object  # patients.models.AdverseEvent
+    reported_on: date
+
+    @property
+    def text(self):
+        """'neck weakness (mild, from day 5 for 14 days)'."""
+        event = self.event
+        detail = event.get_severity_display().lower()
+        if event.is_dysphagia:
+            detail = f"grade {event.dysphagia_grade}, {detail}"
+        duration = (
+            "ongoing"
+            if event.duration_days is None
+            else f"for {event.duration_days} day{'s' if event.duration_days != 1 else ''}"
+        )
+        label = event.kind_label
+        return f"{label[:1].lower()}{label[1:]} ({detail}, from day {event.onset_days} {duration})"
+
+
+@dataclass
+class Cycle:
+    session: InjectionSession
+    date: date
+    doses: list
+    twstrs: object = None  # patients.scoring.ScaleResult measured at the session's visit, or None
+    events: list = field(default_factory=list)  # ReportedEvent, oldest report first
+    follow_ups: int = 0  # visits after this session and up to the next one (where side effects are asked)
+
+    @property
+    def product(self):
+        return self.session.product
+
+    @property
+    def units_label(self):
+        return self.session.product.units_label
+
+    @property
+    def total(self):
+        """The session total: its own rows only, all in its own product's units."""
+        return sum((dose.dose for dose in self.doses if dose.dose is not None), Decimal(0))
+
+    @property
+    def total_text(self):
+        return f"{amount(self.total)} {self.units_label}"
+
+    @property
+    def is_amendment(self):
+        return self.session.amends_id is not None
+
+    @property
+    def red_flag(self):
+        return any(reported.event.is_red_flag for reported in self.events)
+
+
+def _dose(row, units_label):
+    return Dose(
+        injection_id=row.pk,
+        muscle_code=row.muscle.code,
+        muscle_name=row.muscle.name,
+        side=row.side,
+        dose=row.dose,
+        sites=row.sites,
+        guidance=row.get_guidance_display(),
+        units_label=units_label,
+    )
+
+
+def current_sessions(queryset=None):
+    """Current signed sessions with their product, visit, signer and rows (two queries)."""
+    queryset = InjectionSession.objects.all() if queryset is None else queryset
+    rows = Injection.objects.select_related("muscle").order_by("position", "pk")
+    return (
+        queryset.current()
+        .select_related("visit", "product", "signed_by", "amends")
+        .prefetch_related(Prefetch("injections", queryset=rows))
+        .order_by("visit__date", "pk")
+    )
+
+
+def build_cycles(sessions, records):
+    """Cycles from loaded sessions and the patient's VisitRecords (patients.selectors); no queries.
+
+    ``sessions`` come from current_sessions(); ``records`` are the patient's visits with their scores.
+    Returns the cycles oldest first.
+    """
+    cycles = [
+        Cycle(
+            session=session,
+            date=session.visit.date,
+            doses=[_dose(row, session.product.units_label) for row in session.injections.all()],
+        )
+        for session in sorted(sessions, key=lambda s: (s.visit.date, s.pk))
+    ]
+    by_visit = {record.visit.pk: record for record in records}
+    for cycle in cycles:
+        record = by_visit.get(cycle.session.visit_id)
+        if record is not None and record.twstrs is not None and not record.twstrs.empty:
+            cycle.twstrs = record.twstrs
+    days = [cycle.date for cycle in cycles]
+    for record in sorted(records, key=lambda r: (r.visit.date, r.visit.pk)):
+        # The last session strictly before the reporting visit: one on the same day came after the report.
+        index = bisect_left(days, record.visit.date) - 1
+        if index < 0:
+            continue
+        cycles[index].follow_ups += 1
+        cycles[index].events.extend(ReportedEvent(event, record.visit.date) for event in record.adverse_events)
+    return cycles
+
+
+def patient_records(patient, *, until=None):
+    """The patient's VisitRecords, up to ``until`` if given (four queries, see visit_with_records)."""
+    visits = patient.visits.all() if until is None else patient.visits.filter(date__lte=until)
+    visits = list(visit_with_records(visits).order_by("-date", "-pk"))
+    for visit in visits:
+        visit.patient = patient
+    return [visit_record(visit) for visit in visits]
+
+
+def patient_cycles(patient, *, records=None):
+    """Every cycle of the patient, oldest first. Pass ``records`` when the caller already has them."""
+    if records is None:
+        records = patient_records(patient)
+    sessions = list(current_sessions(InjectionSession.objects.filter(visit__patient=patient)))
+    return build_cycles(sessions, records)
+
+
+def last_sessions_with_events(patient, before_date, limit=3):
+    """The last ``limit`` cycles dated before ``before_date``, newest first, for the plan editor.
+
+    Side effects reported up to and including ``before_date`` are attached: the nurse records them at
+    the visit being planned, and they are about the last session.
+    """
+    records = patient_records(patient, until=before_date)
+    sessions = current_sessions(InjectionSession.objects.filter(visit__patient=patient, visit__date__lt=before_date))
+    cycles = build_cycles(list(sessions), records)
+    return list(reversed(cycles))[:limit]

@@ -1,0 +1,220 @@
+"""The worklist: due dates across products and intervals, overdue, booked, today's visits, roles, queries."""
+
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from patients.models import Visit
+from planner.worklist import USUAL_CYCLE_WEEKS, classify, clinic_worklist, due_for
+from tests.patients.factories import PatientFactory, PostureComponentFactory, TwstrsFactory, VisitFactory
+from tests.planner.outcomes_helpers import fast_passwords, muscle, product, signed_session, treated_visit
+
+pytestmark = pytest.mark.django_db
+__all__ = ["fast_passwords"]  # an autouse fixture from the helpers
+
+TODAY = date(2026, 6, 15)
+
+
+@pytest.fixture(autouse=True)
+def frozen_today():
+    with time_machine.travel(f"{TODAY.isoformat()} 09:00 +0000", tick=False):
+        yield TODAY
+
+
+@pytest.fixture
+def products(db):
+    return {code: product(code) for code in ("ONA", "ABO", "INCO", "DAXI")}
+
+
+@pytest.fixture
+def splenius(db):
+    return muscle("SPLENIUS_CAPITIS", "Splenius capitis")
+
+
+def days_ago(days):
+    return TODAY - timedelta(days=days)
+
+
+def treated(products, splenius, neurologist, code, days, **patient):
+    patient = PatientFactory(**patient)
+    treated_visit(patient, days_ago(days), products[code], [(splenius, "left", 60, 2)], signer=neurologist)
+    return patient
+
+
+# --- Due dates (pure) --------------------------------------------------------------------------------------
+
+
+def test_the_due_date_is_the_last_session_plus_the_products_minimum_interval():
+    due = due_for(last_session=date(2026, 3, 2), product_name="Dysport", minimum_weeks=12)
+    assert due.due == due.earliest == date(2026, 5, 25)
+    assert due.basis == "minimum interval for Dysport: 12 weeks"
+    assert not due.clinic_policy
+
+
+def test_a_planned_interval_sets_the_due_date_and_the_minimum_still_sets_the_earliest():
+    due = due_for(last_session=date(2026, 3, 2), product_name="Botox", minimum_weeks=10, planned_weeks=16)
+    assert due.due == date(2026, 6, 22)
+    assert due.earliest == date(2026, 5, 11)
+    assert due.basis == "planned interval of 16 weeks"
+
+
+def test_without_a_labelled_minimum_the_clinics_usual_cycle_applies_and_says_so():
+    due = due_for(last_session=date(2026, 3, 2), product_name="Daxxify", minimum_weeks=None)
+    assert due.due == date(2026, 3, 2) + timedelta(weeks=USUAL_CYCLE_WEEKS)
+    assert due.earliest is None
+    assert due.clinic_policy
+    assert "Daxxify has no labelled minimum interval" in due.basis
+
+
+def test_a_fractional_minimum_rounds_up_to_the_next_whole_day():
+    due = due_for(last_session=date(2026, 3, 2), product_name="X", minimum_weeks="10.5")
+    assert due.due == date(2026, 3, 2) + timedelta(days=74)  # 73.5 days -> 74
+
+
+@pytest.mark.parametrize(
+    ("due_in", "booked", "group"),
+    [(-1, False, "overdue"), (0, False, "due"), (14, False, "due"), (15, False, None), (-30, True, "booked")],
+)
+def test_classify_by_the_due_date_and_the_window(due_in, booked, group):
+    from planner.worklist import WorklistRow
+
+    due = due_for(last_session=TODAY + timedelta(days=due_in - 84), product_name="Dysport", minimum_weeks=12)
+    row = WorklistRow(patient=None, due=due, booked=object() if booked else None)
+    assert classify(row, today=TODAY, horizon_days=14) == group
+
+
+# --- The worklist from the database ---------------------------------------------------------------------------
+
+
+def mrns(rows):
+    return [row.patient.mrn for row in rows]
+
+
+def test_due_dates_follow_each_patients_last_product(products, splenius, neurologist):
+    dysport = treated(products, splenius, neurologist, "ABO", 100, mrn="DYS100")  # due 16 days ago
+    botox = treated(products, splenius, neurologist, "ONA", 65, mrn="BOT065")  # EU 10 weeks: due in 5 days
+    xeomin = treated(products, splenius, neurologist, "INCO", 74, mrn="XEO074")  # longest label, 12 weeks: in 10
+    daxxify = treated(products, splenius, neurologist, "DAXI", 80, mrn="DAX080")  # clinic policy 12 weeks: in 4
+    treated(products, splenius, neurologist, "ABO", 30, mrn="DYS030")  # due in 54 days: not listed
+    work = clinic_worklist(today=TODAY, horizon_days=14)
+    assert mrns(work.overdue) == [dysport.mrn]
+    assert work.overdue[0].overdue_days == 16
+    assert mrns(work.due) == [daxxify.mrn, botox.mrn, xeomin.mrn]
+    by_mrn = {row.patient.mrn: row.due for row in work.due}
+    assert by_mrn[botox.mrn].due == days_ago(65) + timedelta(weeks=10)
+    assert by_mrn[xeomin.mrn].due == days_ago(74) + timedelta(weeks=12)
+    assert by_mrn[daxxify.mrn].clinic_policy
+    assert clinic_worklist(today=TODAY, horizon_days=56).due[-1].patient.mrn == "DYS030"
+
+
+def test_a_booked_patient_is_listed_as_booked_and_an_early_booking_is_flagged(products, splenius, neurologist):
+    on_time = treated(products, splenius, neurologist, "ABO", 100, mrn="ONTIME")
+    VisitFactory(patient=on_time, date=TODAY + timedelta(days=3), status=Visit.Status.SCHEDULED)
+    early = treated(products, splenius, neurologist, "ABO", 80, mrn="EARLY1")  # earliest in 4 days
+    VisitFactory(patient=early, date=TODAY + timedelta(days=2), status=Visit.Status.SCHEDULED)
+    work = clinic_worklist(today=TODAY)
+    assert mrns(work.booked) == ["EARLY1", "ONTIME"]
+    assert [row.booked_too_early for row in work.booked] == [True, False]
+    assert not work.overdue and not work.due
+
+
+def test_a_booking_that_went_by_unrecorded_is_shown_as_missed(products, splenius, neurologist):
+    patient = treated(products, splenius, neurologist, "ABO", 100, mrn="MISSED")
+    VisitFactory(patient=patient, date=TODAY - timedelta(days=5), status=Visit.Status.SCHEDULED)
+    work = clinic_worklist(today=TODAY)
+    assert mrns(work.overdue) == ["MISSED"]
+    assert [visit.date for visit in work.overdue[0].missed] == [TODAY - timedelta(days=5)]
+
+
+def test_the_current_record_counts_drafts_and_replaced_sessions_do_not(products, splenius, neurologist):
+    patient = PatientFactory(mrn="AMEND1")
+    visit = VisitFactory(patient=patient, date=days_ago(66))
+    original = signed_session(visit, products["ABO"], [(splenius, "left", 200, 2)], signer=neurologist)
+    # The product was recorded wrongly: the amendment says Botox, whose minimum is 10 weeks.
+    signed_session(
+        visit, products["ONA"], [(splenius, "left", 60, 2)], signer=neurologist, amends=original, reason="wrong product"
+    )
+    later = VisitFactory(patient=patient, date=days_ago(10), status=Visit.Status.IN_PROGRESS)
+    from planner.models import InjectionSession
+
+    InjectionSession.objects.create(visit=later, product=products["ABO"], created_by=neurologist)  # a draft
+    [row] = clinic_worklist(today=TODAY).due
+    assert row.due.product_name == "Botox"
+    assert row.due.due == days_ago(66) + timedelta(weeks=10)
+
+
+def test_inactive_and_never_treated_patients_are_not_listed(products, splenius, neurologist):
+    treated(products, splenius, neurologist, "ABO", 200, mrn="GONE01", active=False)
+    VisitFactory(patient=PatientFactory(mrn="NEW001"), date=days_ago(3))
+    work = clinic_worklist(today=TODAY)
+    assert work.overdue == work.due == work.booked == []
+
+
+def test_todays_visits_show_how_far_each_has_got(products, splenius, neurologist):
+    nothing = VisitFactory(patient=PatientFactory(family_name="Adams"), date=TODAY, status=Visit.Status.SCHEDULED)
+    drafted = VisitFactory(patient=PatientFactory(family_name="Brown"), date=TODAY, status=Visit.Status.IN_PROGRESS)
+    PostureComponentFactory(assessment__visit=drafted)
+    TwstrsFactory(visit=drafted)
+    from planner.models import InjectionSession
+
+    InjectionSession.objects.create(visit=drafted, product=products["ABO"], created_by=neurologist)
+    signed = VisitFactory(patient=PatientFactory(family_name="Clark"), date=TODAY, status=Visit.Status.IN_PROGRESS)
+    PostureComponentFactory(assessment__visit=signed)
+    signed_session(signed, products["ONA"], [(splenius, "right", 50, 2)], signer=neurologist)
+    rows = clinic_worklist(today=TODAY).today_visits
+    assert [(row.visit, row.assessed, row.twstrs_recorded, row.plan) for row in rows] == [
+        (nothing, False, False, "none"),
+        (drafted, True, True, "draft"),
+        (signed, True, False, "signed"),
+    ]
+
+
+def clinic(products, splenius, neurologist, size):
+    codes = ["ABO", "ONA", "INCO", "DAXI"]
+    for number in range(size):
+        patient = treated(products, splenius, neurologist, codes[number % 4], 60 + number % 50)
+        if number % 3 == 0:
+            VisitFactory(patient=patient, date=TODAY + timedelta(days=number % 7), status=Visit.Status.SCHEDULED)
+        if number % 5 == 0:
+            VisitFactory(patient=patient, date=TODAY, status=Visit.Status.IN_PROGRESS)
+
+
+def test_the_worklist_page_takes_the_same_number_of_queries_for_5_or_50_patients(
+    client, nurse, products, splenius, neurologist, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(nurse)
+    clinic(products, splenius, neurologist, 5)
+    client.get(reverse("outcomes:worklist"))
+    with CaptureQueriesContext(connection) as few:
+        response = client.get(reverse("outcomes:worklist"))
+    assert response.status_code == 200
+    clinic(products, splenius, neurologist, 45)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(reverse("outcomes:worklist") + "?within=56")
+    assert response.status_code == 200
+    # Seven for the worklist (patients with their last session, the products' intervals in three, open
+    # visits, today's visits and their plans); the rest is the session, the user, its permissions and groups.
+    assert len(few.captured_queries) <= 16
+
+
+def test_the_worklist_page_lists_the_groups_with_book_links(client, nurse, products, splenius, neurologist):
+    treated(products, splenius, neurologist, "DAXI", 100, mrn="DAX100", family_name="Østergaard")
+    client.force_login(nurse)
+    html = client.get(reverse("outcomes:worklist")).content.decode()
+    assert "ØSTERGAARD" in html
+    assert "16 days overdue" in html
+    assert "clinic policy" in html
+    assert reverse("patients:visit_book", args=[PatientFactory._meta.model.objects.get(mrn="DAX100").pk]) in html
+
+
+def test_an_unknown_window_is_refused_at_the_field(client, nurse):
+    client.force_login(nurse)
+    response = client.get(reverse("outcomes:worklist") + "?within=9")
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert response.context["worklist"].horizon_days == 14
