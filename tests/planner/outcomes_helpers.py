@@ -26,6 +26,8 @@ PRODUCTS = {
 def product(code):
     brand, generic, intervals = PRODUCTS[code]
     made = ProductFactory(code=code, brand_name=brand, generic_name=generic)
+    if made.limits.exists():  # made earlier in this test
+        return made
     for jurisdiction, weeks in intervals:
         LimitFactory(
             product=made,
