@@ -54,7 +54,7 @@ def test_the_summary_lists_each_session_with_doses_in_its_products_units(client,
     assert "100 U Dysport right sternocleidomastoid" in html
     assert "60 U Botox left splenius capitis (2 sites)" in html
     assert "350 U Dysport" in html and "60 U Botox" in html
-    assert "lot B7781" in html
+    assert "lot&nbsp;B7781" in html
     # The severe dysphagia reported on 2 Mar followed the Dysport session of 1 Dec.
     assert "01 Dec 2025, Dysport 350 U Dysport" in html
     assert "Dysphagia (swallowing difficulty): severe (grade 3)" in html
