@@ -114,12 +114,12 @@ def test_a_refused_export_writes_nothing_and_returns_no_data(client_for, patient
 def test_the_navigation_shows_each_link_to_its_roles(client_for):
     links = {
         "nurse": {"Worklist"},
-        "neurologist": {"Worklist", "Clinic figures", "Exports"},
+        "neurologist": {"Worklist", "Figures", "Exports"},
         "reference_admin": set(),
     }
     for persona, expected in links.items():
         html = client_for(persona).get(reverse("home")).content.decode()
-        shown = {label for label in ("Worklist", "Clinic figures", "Exports") if f">{label}</a>" in html}
+        shown = {label for label in ("Worklist", "Figures", "Exports") if f">{label}</a>" in html}
         assert shown == expected, persona
 
 
