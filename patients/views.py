@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from patients import posture, scoring, selectors, services
 from patients.audit.services import log_access
@@ -74,6 +74,7 @@ def _apply(form, error):
 
 
 @permission_required("patients.view_patient", raise_exception=True)
+@require_GET
 def patient_list(request):
     query = request.GET.get("q", "").strip()
     include_inactive = request.GET.get("inactive") == "1"
@@ -101,6 +102,7 @@ def patient_register(request):
 
 
 @permission_required("patients.view_patient", raise_exception=True)
+@require_GET
 def patient_chart(request, pk):
     patient = _patient(request, pk)
     chart = selectors.patient_chart(patient=patient)
@@ -187,6 +189,7 @@ def visit_book(request, pk):
 
 
 @permission_required("patients.view_visit", raise_exception=True)
+@require_GET
 def visit_detail(request, pk):
     _allowed(request, "visit", "view")
     try:

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -81,6 +82,7 @@ def _safe_next(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def two_factor_verify(request):
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -112,6 +114,7 @@ def _qr_code_data_uri(config_url):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def two_factor_setup(request):
     """Add an authenticator: show the secret as a QR code and as text, confirm with one code."""
     device, _ = TOTPDevice.objects.get_or_create(user=request.user, confirmed=False, defaults={"name": "Authenticator"})

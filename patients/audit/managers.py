@@ -18,6 +18,10 @@ class HistoryBypassError(TypeError):
     pass
 
 
+class NeverDeletedError(HistoryBypassError):
+    """Clinical and reference records are deactivated, never deleted (patients.audit.receivers)."""
+
+
 class AuditedQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise HistoryBypassError(
@@ -30,7 +34,7 @@ class AuditedQuerySet(models.QuerySet):
         )
 
     def delete(self):
-        raise HistoryBypassError(f"{self.model.__name__} records are never deleted: deactivate them instead.")
+        raise NeverDeletedError(f"{self.model.__name__} records are never deleted: deactivate them instead.")
 
 
 AuditedManager = models.Manager.from_queryset(AuditedQuerySet)

@@ -3,13 +3,19 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import m2m_changed, pre_save
+from django.db.models.signals import m2m_changed, pre_delete, pre_save
 from django.dispatch import receiver
-from simple_history.models import HistoricalRecords
+from simple_history.models import HistoricalRecords, registered_models
 from simple_history.signals import post_create_historical_record
 
+from patients.audit.managers import NeverDeletedError
 from patients.audit.models import WATCHED_USER_FLAGS, AuditEvent
 from patients.audit.services import audit_record
+
+# Parts of a record that editing it removes: a posture component the nurse un-ticks, a row of a draft
+# plan. Their history keeps the removed row and who removed it. Every other model that keeps history
+# is never deleted, by anyone: patients and reference rows are deactivated, the rest belong to them.
+DELETABLE_PARTS = frozenset({"patients.posturecomponent", "planner.injection"})
 
 HISTORY_ACTIONS = {"+": AuditEvent.Action.CREATE, "~": AuditEvent.Action.UPDATE, "-": AuditEvent.Action.DELETE}
 
@@ -42,6 +48,19 @@ def audit_history(sender, instance, history_instance, history_user, history_chan
         patient_id=patient_id_of(instance),
         changes=changes,
         reason=history_change_reason or "",
+    )
+
+
+@receiver(pre_delete)
+def refuse_deleting_records(sender, instance, **kwargs):
+    """Model.delete() and the admin's delete both end here; QuerySet.delete() is refused earlier
+    (patients.audit.managers). Many-to-many link rows (Django's own tables) are not records."""
+    if sender._meta.auto_created or registered_models.get(sender._meta.db_table) is not sender:
+        return
+    if sender._meta.label_lower in DELETABLE_PARTS:
+        return
+    raise NeverDeletedError(
+        f"{sender._meta.verbose_name.capitalize()} records are never deleted: deactivate them instead."
     )
 
 
