@@ -25,6 +25,7 @@ help:
 	@echo "make test   - run the whole test suite (SQLite; PostgreSQL when DATABASE_URL points there)"
 	@echo "make lint   - ruff"
 	@echo "make install - only create .venv and install requirements.txt"
+	@echo "make bench  - performance at clinic scale on PostgreSQL (10-20 min; not part of make test)"
 
 $(VENV)/.installed: requirements.txt build-constraints.txt
 	@python=$$($(FIND_PYTHON)); \
@@ -83,3 +84,12 @@ restore:
 	@[ -f "$(FILE)" ] || { echo "Name the backup to restore: make restore FILE=backups/cdplanner-....dump"; exit 2; }
 	pg_restore --clean --if-exists --no-owner --single-transaction --exit-on-error --dbname "$$DATABASE_URL" "$(FILE)"
 	@echo "Restored $(FILE). Run 'manage.py verify_audit_log' to confirm the audit chain is intact."
+
+# Performance at clinic scale (not part of `make test` or CI): seeds 10,000 patients on PostgreSQL,
+# serves them with gunicorn as in production and measures the key pages with wrk (Debian's package,
+# installed here when missing). 10-20 minutes. Results: the table on stdout and JSON at BENCH_OUT.
+BENCH_OUT ?= bench-out/results.json
+.PHONY: bench
+bench: install
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	BENCH_OUT=$(BENCH_OUT) $(PY) -m tests.bench.run

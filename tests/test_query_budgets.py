@@ -1,0 +1,152 @@
+"""Query budgets: each page's query count is pinned, and does not grow with the data.
+
+A page that runs one query per row is fast in a demo and slow in a clinic with years of records;
+these tests catch it before `make bench` does. Each test loads the page once with little data and
+once with a lot (1 against 50 visits, 1 against 100 patients or entries), and checks both against
+the same pinned number. A change that adds a query must change the number here, on purpose.
+(The plan editor's and the worklist's owners pin theirs beside their tests.)
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from patients.audit.models import AuditEvent
+from patients.audit.services import audit_record
+from patients.models import Patient
+from planner.models import Injection, InjectionSession, Muscle, Product
+from tests.factories import make_user
+from tests.patients.factories import (
+    AdverseEventFactory,
+    PatientFactory,
+    PostureAssessmentFactory,
+    PostureComponentFactory,
+    TwstrsFactory,
+    VisitFactory,
+)
+from tests.planner.factories_reference import shipped_reference  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.django_db
+
+# Every signed-in page: session, user, OTP device, the user's permissions (two) and groups (the nav
+# checks them), and the session saved (UPDATE in its own transaction or savepoint: SESSION_SAVE_EVERY_REQUEST).
+MIDDLEWARE_AND_NAV = 9
+# Pages that log the access: the audit chain head (locked), the entry, the new head, in a transaction.
+AUDITED_ACCESS = 5
+
+BUDGETS = {
+    # Count of matches and the page of 25.
+    "patient search": MIDDLEWARE_AND_NAV + 2,
+    # The patient; visits with their one-to-one records; posture components; side effects; and two
+    # planner sections (visit summaries and treatment history), each signed sessions plus their rows.
+    "patient chart": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 8,
+    # The visit with its records; posture components; side effects; the plan summary (sessions, rows).
+    "visit record": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 5,
+    # Count of entries and the page of 50 (with the MRNs in the same query).
+    "audit report": MIDDLEWARE_AND_NAV + 2,
+}
+
+
+def queries(client, url):
+    """The queries of one GET (after a first one that stores the session and warms the caches)."""
+    assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured.captured_queries)
+
+
+def signed_session(visit, user, product, muscles):
+    session = InjectionSession.objects.create(visit=visit, product=product, created_by=user)
+    for position, muscle in enumerate(muscles):
+        Injection.objects.create(session=session, muscle=muscle, side="left", dose=Decimal(25), position=position)
+    session.status = InjectionSession.Status.SIGNED
+    session.signed_by, session.signed_at = user, visit_time(visit)
+    session.save()
+    return session
+
+
+def visit_time(visit):
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    return timezone.make_aware(datetime.combine(visit.date, time(10)))
+
+
+def add_visits(patient, count, user):
+    """``count`` completed visits 12 weeks apart, each with posture, TWSTRS, a side effect and a signed plan."""
+    product = Product.objects.get(code="ONA")
+    muscles = list(Muscle.objects.filter(code__in=["SPLENIUS_CAPITIS", "TRAPEZIUS_UPPER", "LEVATOR_SCAPULAE"]))
+    visits = []
+    for number in range(count):
+        visit = VisitFactory(patient=patient, date=patient.diagnosis_date + timedelta(weeks=12 * (number + 1)))
+        assessment = PostureAssessmentFactory(visit=visit)
+        PostureComponentFactory(assessment=assessment)
+        PostureComponentFactory(assessment=assessment, code="LATEROCAPUT", direction="left", severity=1)
+        TwstrsFactory(visit=visit)
+        AdverseEventFactory(visit=visit)
+        signed_session(visit, user, product, muscles)
+        visits.append(visit)
+    return visits
+
+
+def test_the_patient_search_takes_the_same_queries_for_1_or_100_matches(client_for):
+    client = client_for("nurse")
+    PatientFactory(family_name="Müller", given_name="Anna")
+    url = f"{reverse('patients:patient_list')}?q=muller"
+    few = queries(client, url)
+    for number in range(99):
+        PatientFactory(family_name="Muller", given_name=f"Zoë {number}")
+    assert Patient.objects.count() == 100
+    assert few == queries(client, url) == BUDGETS["patient search"]
+
+
+def test_the_unfiltered_patient_list_takes_the_same_queries_for_1_or_100_patients(client_for):
+    client = client_for("nurse")
+    PatientFactory()
+    url = reverse("patients:patient_list")
+    few = queries(client, url)
+    PatientFactory.create_batch(99)
+    assert few == queries(client, url) == BUDGETS["patient search"]
+
+
+@pytest.mark.usefixtures("shipped_reference")
+def test_the_chart_takes_the_same_queries_for_1_or_50_visits_with_signed_plans(client_for, neurologist):
+    client = client_for("neurologist")
+    one, fifty = PatientFactory(), PatientFactory()
+    add_visits(one, 1, neurologist)
+    add_visits(fifty, 50, neurologist)
+    assert InjectionSession.objects.filter(visit__patient=fifty).count() == 50
+    few = queries(client, reverse("patients:patient_chart", args=[one.pk]))
+    many = queries(client, reverse("patients:patient_chart", args=[fifty.pk]))
+    assert few == many == BUDGETS["patient chart"]
+
+
+@pytest.mark.usefixtures("shipped_reference")
+def test_the_visit_record_takes_the_same_queries_whatever_the_history(client_for, neurologist):
+    client = client_for("neurologist")
+    patient = PatientFactory()
+    first = add_visits(patient, 1, neurologist)[0]
+    few = queries(client, reverse("patients:visit_detail", args=[first.pk]))
+    last = add_visits(patient, 50, neurologist)[-1]
+    for _ in range(10):
+        AdverseEventFactory(visit=last)
+    assert few == queries(client, reverse("patients:visit_detail", args=[last.pk])) == BUDGETS["visit record"]
+
+
+def test_the_audit_report_takes_the_same_queries_for_1_or_100_entries(client_for):
+    client = client_for("reference_admin")
+    nurse = make_user(None, username="nurse.budget")
+    patient = PatientFactory()
+    audit_record(action=AuditEvent.Action.VIEW, actor=nurse, object_repr="chart", patient_id=patient.pk)
+    url = reverse("audit:report")
+    few = queries(client, url)
+    for number in range(100):
+        other = PatientFactory()
+        audit_record(action=AuditEvent.Action.VIEW, actor=nurse, object_repr=f"chart {number}", patient_id=other.pk)
+    assert few == queries(client, url) == BUDGETS["audit report"]
