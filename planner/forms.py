@@ -122,9 +122,16 @@ class PreparationForm(forms.Form):
 
 
 class SignForm(forms.Form):
-    """One acknowledgement checkbox and optional reason per warning."""
+    """One acknowledgement checkbox and optional reason per warning, and the next interval."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
+    planned_interval_weeks = forms.IntegerField(
+        label="Next injection in (weeks)",
+        required=False,
+        min_value=4,
+        max_value=52,
+        help_text="Leave empty to follow the product's minimum re-treatment interval. The worklist uses it.",
+    )
 
     def __init__(self, *args, warnings=(), **kwargs):
         super().__init__(*args, **kwargs)

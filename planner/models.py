@@ -820,6 +820,13 @@ class InjectionSession(models.Model):
     )
     signed_at = models.DateTimeField("signed at", null=True, blank=True)
     findings_at_signing = models.JSONField("findings at signing", default=list, blank=True)
+    planned_interval_weeks = models.PositiveSmallIntegerField(
+        "next injection in (weeks)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(4), MaxValueValidator(52)],
+        help_text="Set at signing when this patient's next session should not follow the product's minimum interval.",
+    )
     # Amendment.
     amends = models.OneToOneField(
         "self",
@@ -863,6 +870,11 @@ class InjectionSession(models.Model):
                 condition=Q(amends__isnull=True) | ~Q(amendment_reason=""), name="session_amendment_has_reason"
             ),
             models.CheckConstraint(condition=positive_or_null("vial_units"), name="session_vial_units_positive"),
+            models.CheckConstraint(
+                condition=Q(planned_interval_weeks__isnull=True)
+                | (Q(planned_interval_weeks__gte=4) & Q(planned_interval_weeks__lte=52)),
+                name="session_planned_interval_range",
+            ),
             models.CheckConstraint(
                 condition=Q(diluent_ml__isnull=True) | Q(diluent_ml__gte=0), name="session_diluent_not_negative"
             ),

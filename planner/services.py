@@ -192,7 +192,7 @@ def _finding_record(finding):
 
 
 @transaction.atomic
-def session_sign(*, session, version, findings, acknowledgements, acting_user):
+def session_sign(*, session, version, findings, acknowledgements, acting_user, planned_interval_weeks=None):
     """Sign the draft. ``findings`` must be computed from the saved draft just before.
 
     ``acknowledgements`` maps each acknowledged warning's key to the reason given ("" allowed).
@@ -228,6 +228,7 @@ def session_sign(*, session, version, findings, acknowledgements, acting_user):
     locked.signed_by = acting_user
     locked.signed_at = now
     locked.findings_at_signing = [_finding_record(finding) for finding in findings]
+    locked.planned_interval_weeks = planned_interval_weeks
     _bump(locked, acting_user, [])
     audit_record(
         action=AuditEvent.Action.AMEND if locked.amends_id else AuditEvent.Action.SIGN,

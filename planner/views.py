@@ -18,6 +18,7 @@ from patients.audit.services import log_access
 from planner import safety, selectors, services
 from planner.diagram import DiagramMark, neck_diagram_svg
 from planner.forms import AddMuscleForm, AmendForm, PlanForm, PreparationForm, RowFormSet, SignForm
+from planner.history import last_sessions_with_events
 from planner.models import InjectionSession, Muscle
 from planner.roles import ALL_ROLES
 
@@ -259,6 +260,7 @@ def _render_editor(request, session, plan_form, formset, product, rows, status=2
         "can_plan": request.user.has_perm("planner.plan_injectionsession"),
         "can_prepare": request.user.has_perm("planner.prepare_injectionsession"),
         "can_sign": request.user.has_perm("planner.sign_injectionsession"),
+        "history": last_sessions_with_events(session.visit.patient, before_date=session.visit.date, limit=3),
         **_feedback_context(session, product, rows),
     }
     _name_rows(formset)
@@ -483,6 +485,7 @@ def plan_sign(request, pk):
                 findings=findings,
                 acknowledgements=form.acknowledgements(),
                 acting_user=request.user,
+                planned_interval_weeks=form.cleaned_data.get("planned_interval_weeks"),
             )
         except ValidationError as error:
             _apply(form, error)

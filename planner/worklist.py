@@ -157,7 +157,8 @@ def _today_visits(today):
 
 
 def clinic_worklist(*, today, horizon_days=DEFAULT_HORIZON_DAYS, planned_weeks=None):
-    """The worklist as of ``today``. ``planned_weeks``: {patient id: weeks} of per-patient planned intervals.
+    """The worklist as of ``today``. ``planned_weeks``: {patient id: weeks} overriding the interval planned
+    at the last signing (``InjectionSession.planned_interval_weeks``).
 
     Six queries: active patients with their last current session, the products' minimum intervals
     (three), the open visits, and today's visits with their plans (two).
@@ -169,6 +170,7 @@ def clinic_worklist(*, today, horizon_days=DEFAULT_HORIZON_DAYS, planned_weeks=N
         .annotate(
             last_session_date=Subquery(last.values("visit__date")[:1]),
             last_product_id=Subquery(last.values("product_id")[:1]),
+            last_planned_weeks=Subquery(last.values("planned_interval_weeks")[:1]),
         )
         .filter(last_session_date__isnull=False)
     )
@@ -180,7 +182,7 @@ def clinic_worklist(*, today, horizon_days=DEFAULT_HORIZON_DAYS, planned_weeks=N
             last_session=patient.last_session_date,
             product_name=name,
             minimum_weeks=minimum,
-            planned_weeks=planned_weeks.get(patient.pk),
+            planned_weeks=planned_weeks.get(patient.pk, patient.last_planned_weeks),
         )
         rows[patient.pk] = WorklistRow(patient=patient, due=due)
 

@@ -472,6 +472,44 @@ def test_a_product_switch_is_reported_with_the_previous_doses_in_their_own_units
     assert "125 U Botox" not in page
 
 
+def test_the_editor_shows_the_last_session_and_what_followed(neuro_client, neurologist):
+    patient = PatientFactory()
+    earlier = VisitFactory(patient=patient, date=TODAY - dt.timedelta(days=90), status="in_progress")
+    signed(earlier, neurologist, rows=(("SPLENIUS_CAPITIS", "left", "60", 2),))
+    today = VisitFactory(patient=patient, date=TODAY, status="in_progress")
+    AdverseEventFactory(visit=today, kind="neck_weakness")
+    session = plan(today, neurologist)
+    page = neuro_client.get(reverse("plans:editor", args=[session.pk])).content.decode()
+    assert "60 U Botox" in page and "splenius capitis" in page.lower()
+    assert "Then:</span> neck weakness (mild, from day 5 for 14 days)" in " ".join(page.split())
+
+
+def test_a_planned_interval_set_at_signing_drives_the_worklist(neuro_client, neurologist, visit):
+    from planner.worklist import clinic_worklist
+
+    session = plan(visit, neurologist)
+    response = neuro_client.post(
+        reverse("plans:sign", args=[session.pk]), {"version": session.version, "planned_interval_weeks": "16"}
+    )
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.planned_interval_weeks == 16
+    worklist = clinic_worklist(today=TODAY + dt.timedelta(weeks=16))
+    due = {row.patient.pk: row.due for row in worklist.overdue + worklist.due + worklist.booked}
+    assert due[visit.patient_id].due == TODAY + dt.timedelta(weeks=16)
+    assert "planned interval of 16 weeks" in due[visit.patient_id].basis
+
+
+def test_a_planned_interval_out_of_range_is_refused_at_the_field(neuro_client, neurologist, visit):
+    session = plan(visit, neurologist)
+    response = neuro_client.post(
+        reverse("plans:sign", args=[session.pk]), {"version": session.version, "planned_interval_weeks": "2"}
+    )
+    assert "Ensure this value is greater than or equal to 4." in response.content.decode()
+    session.refresh_from_db()
+    assert not session.is_signed
+
+
 def test_prior_dysphagia_warns_on_an_anterior_neck_muscle(neuro_client, neurologist, visit):
     AdverseEventFactory(visit=visit, kind="dysphagia", dysphagia_grade=2, severity="moderate")
     session = plan(visit, neurologist, rows=(("SCM", "left", "40", 2),))
