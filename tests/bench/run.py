@@ -266,7 +266,8 @@ def start_gunicorn(env, log_dir):
 def seed():
     env = development_env()
     if REUSE_DB and database_exists():
-        print("BENCH_REUSE_DB=1: keeping the seeded database.")
+        print("BENCH_REUSE_DB=1: keeping the seeded database (migrated to the current models).")
+        manage("migrate", "--noinput", "-v0", env=env)
         return None
     recreate_database()
     manage("migrate", "--noinput", "-v0", env=env)
