@@ -7,6 +7,7 @@ walks), so the editor's query count does not grow with the patient's history or 
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Prefetch
 
 from patients.models import AdverseEvent, PostureComponent, Visit
@@ -49,8 +50,50 @@ class ReferenceInputs:
     cautions: object
 
 
+# Reference inputs per product, kept per process while the reference tables are unchanged. Every change
+# to them leaves a history row (their managers refuse writes that would not), so the newest history
+# ids are a revision number that costs one query to read.
+_reference_cache = {}
+PLAN_HISTORY_MODELS = ("historicalinjectionsession", "historicalinjection", "historicalfindingacknowledgement")
+
+
+def reference_revision():
+    from django.apps import apps
+
+    history_models = [
+        model
+        for model in apps.get_app_config("planner").get_models()
+        if model._meta.model_name.startswith("historical") and model._meta.model_name not in PLAN_HISTORY_MODELS
+    ]
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        f"(SELECT MAX({quote(model._meta.pk.column)}) FROM {quote(model._meta.db_table)})" for model in history_models
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}")
+        return tuple(cursor.fetchone())
+
+
+def clear_reference_cache():
+    _reference_cache.clear()
+
+
 def reference_inputs(product):
-    """Everything from the reference tables that suggestions and safety checks need for one product."""
+    """Everything from the reference tables that suggestions and safety checks need for one product.
+
+    Cached per process and product until any reference row changes (see reference_revision).
+    """
+    revision = reference_revision()
+    key = product.pk if product is not None else None
+    cached = _reference_cache.get(key)
+    if cached is not None and cached[0] == revision:
+        return cached[1]
+    inputs = _load_reference_inputs(product)
+    _reference_cache[key] = (revision, inputs)
+    return inputs
+
+
+def _load_reference_inputs(product):
     sources = Prefetch("sources", queryset=Source.objects.only("id", "code"))
     rules = tuple(
         suggest.Rule(

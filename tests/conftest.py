@@ -19,6 +19,14 @@ PERSONAS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_reference_cache():
+    """Each test starts without cached reference inputs: rolled-back ids can repeat on SQLite."""
+    from planner.selectors import clear_reference_cache
+
+    clear_reference_cache()
+
+
 @pytest.fixture
 def nurse(db):
     return make_user(roles.NURSE, username="nurse.noel")

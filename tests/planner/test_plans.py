@@ -235,6 +235,7 @@ def test_the_editor_query_count_does_not_grow_with_past_sessions(neuro_client, n
     signed(new_visit(700), neurologist)
     session = plan(new_visit(0), neurologist)
     url = reverse("plans:editor", args=[session.pk])
+    neuro_client.get(url)  # loads the reference inputs into the per-process cache
     with CaptureQueriesContext(connection) as one_past:
         assert neuro_client.get(url).status_code == 200
     for weeks in range(12, 12 * 12, 12):
@@ -242,6 +243,24 @@ def test_the_editor_query_count_does_not_grow_with_past_sessions(neuro_client, n
     with CaptureQueriesContext(connection) as many_past:
         assert neuro_client.get(url).status_code == 200
     assert len(many_past) == len(one_past)
+
+
+def test_reference_inputs_are_reused_until_a_reference_row_changes(reference_admin, django_assert_max_num_queries):
+    from planner.models import DoseGuideline
+    from planner.selectors import reference_inputs
+
+    botox = product("ONA")
+    first = reference_inputs(botox)
+    with django_assert_max_num_queries(1):  # only the revision check
+        assert reference_inputs(botox) is first
+    guideline = DoseGuideline.objects.get(product=botox, muscle__code="SCM", kind="label_table")
+    guideline.max_units = Decimal(90)
+    guideline._history_user = reference_admin
+    guideline.save()
+    fresh = reference_inputs(botox)
+    assert fresh is not first
+    scm = [r for r in fresh.dose_ranges if r.muscle_code == "SCM" and r.kind == "label_table"]
+    assert scm[0].max_units == Decimal(90)
 
 
 # --- Preparation and signing ---
