@@ -50,7 +50,28 @@ def test_an_idle_session_ends_after_the_time_out(client, nurse, settings):
 def test_the_idle_time_out_defaults_to_fifteen_minutes(settings):
     assert settings.SESSION_IDLE_TIMEOUT_MINUTES == 15
     assert settings.SESSION_COOKIE_AGE == 15 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST
+
+
+def test_activity_renews_the_session_at_most_once_a_minute(client, nurse):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def session_writes():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("home"))
+        writes = [q["sql"] for q in queries if "django_session" in q["sql"] and not q["sql"].startswith("SELECT")]
+        return response, writes
+
+    with time_machine.travel("2026-06-01 09:00", tick=False) as traveller:
+        client.force_login(nurse)
+        _, writes = session_writes()
+        assert writes  # the first page after signing in renews
+        traveller.shift(30)
+        response, writes = session_writes()
+        assert writes == [] and "sessionid" not in response.cookies
+        traveller.shift(31)
+        response, writes = session_writes()
+        assert writes and "expire_date" in writes[0]  # the idle time-out slides forward
 
 
 def test_keep_alive_renews_the_session_and_needs_post(client, nurse):
