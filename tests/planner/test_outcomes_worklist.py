@@ -7,7 +7,8 @@ import time_machine
 from django.urls import reverse
 
 from patients.models import Visit
-from planner.worklist import USUAL_CYCLE_WEEKS, classify, clinic_worklist, due_for
+from planner import worklist
+from planner.worklist import LAPSED_AFTER_DAYS, USUAL_CYCLE_WEEKS, classify, clinic_worklist, due_for
 from tests.patients.factories import PatientFactory, PostureComponentFactory, TwstrsFactory, VisitFactory
 from tests.planner.outcomes_helpers import fast_passwords, muscle, product, signed_session, treated_visit
 
@@ -75,7 +76,16 @@ def test_a_fractional_minimum_rounds_up_to_the_next_whole_day():
 
 @pytest.mark.parametrize(
     ("due_in", "booked", "group"),
-    [(-1, False, "overdue"), (0, False, "due"), (14, False, "due"), (15, False, None), (-30, True, "booked")],
+    [
+        (-1, False, "overdue"),
+        (0, False, "due"),
+        (14, False, "due"),
+        (15, False, None),
+        (-30, True, "booked"),
+        (-LAPSED_AFTER_DAYS, False, "overdue"),
+        (-LAPSED_AFTER_DAYS - 1, False, "lapsed"),
+        (-LAPSED_AFTER_DAYS - 1, True, "booked"),
+    ],
 )
 def test_classify_by_the_due_date_and_the_window(due_in, booked, group):
     from planner.worklist import WorklistRow
@@ -197,8 +207,7 @@ def test_the_worklist_page_takes_the_same_number_of_queries_for_5_or_50_patients
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("outcomes:worklist") + "?within=56")
     assert response.status_code == 200
-    # Seven for the worklist (patients with their last session, the products' intervals in three, open
-    # visits, today's visits and their plans); the rest is the session, the user, its permissions and groups.
+    # Eight for the worklist (see the next test); the rest is the session, the user, its permissions and groups.
     assert len(few.captured_queries) <= 16
 
 
@@ -218,3 +227,75 @@ def test_an_unknown_window_is_refused_at_the_field(client, nurse):
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
     assert response.context["worklist"].horizon_days == 14
+
+
+def test_the_worklist_itself_takes_eight_queries_for_5_or_50_patients(
+    products, splenius, neurologist, django_assert_num_queries
+):
+    clinic(products, splenius, neurologist, 5)
+    with django_assert_num_queries(8):  # last sessions, intervals (3), open visits, listed patients, today (2)
+        few = clinic_worklist(today=TODAY, horizon_days=56)
+    clinic(products, splenius, neurologist, 45)
+    with django_assert_num_queries(8):
+        many = clinic_worklist(today=TODAY, horizon_days=56)
+    assert sum(many.totals.values()) > sum(few.totals.values()) >= 5
+
+
+# --- At clinic scale: the most urgent first, capped, with true counts; lapsed patients apart --------------------
+
+
+def test_each_list_shows_the_most_urgent_patients_up_to_the_limit_and_counts_them_all(products, splenius, neurologist):
+    for days in (90, 120, 100, 95):  # Dysport, 12 weeks: overdue by 6, 36, 16 and 11 days
+        treated(products, splenius, neurologist, "ABO", days, mrn=f"OVER{days}")
+    for days in (80, 70, 75):  # due in 4, 14 and 9 days
+        treated(products, splenius, neurologist, "ABO", days, mrn=f"DUE{days}")
+    for days, booking in ((100, 5), (95, 2), (90, 9)):
+        patient = treated(products, splenius, neurologist, "ABO", days, mrn=f"BOOK{days}")
+        VisitFactory(patient=patient, date=TODAY + timedelta(days=booking), status=Visit.Status.SCHEDULED)
+    work = clinic_worklist(today=TODAY, limit=2)
+    assert mrns(work.overdue) == ["OVER120", "OVER100"]
+    assert mrns(work.due) == ["DUE80", "DUE75"]
+    assert mrns(work.booked) == ["BOOK95", "BOOK100"]
+    assert work.totals == {"overdue": 4, "due": 3, "booked": 3, "lapsed": 0}
+    assert clinic_worklist(today=TODAY).totals == work.totals
+
+
+def test_a_patient_overdue_by_more_than_a_year_has_lapsed_unless_booked(products, splenius, neurologist):
+    year = 84 + LAPSED_AFTER_DAYS  # a Dysport session this long ago was due a year ago today
+    treated(products, splenius, neurologist, "ABO", year, mrn="YEAR00")
+    treated(products, splenius, neurologist, "ABO", year + 1, mrn="LAPSE1")
+    treated(products, splenius, neurologist, "ABO", year + 400, mrn="LAPSE2")
+    back = treated(products, splenius, neurologist, "ABO", year + 30, mrn="CAMEBK")
+    VisitFactory(patient=back, date=TODAY + timedelta(days=7), status=Visit.Status.SCHEDULED)
+    work = clinic_worklist(today=TODAY)
+    assert mrns(work.overdue) == ["YEAR00"]
+    assert work.overdue[0].overdue_days == LAPSED_AFTER_DAYS
+    assert mrns(work.lapsed) == ["LAPSE1", "LAPSE2"]  # the most recently lapsed first
+    assert mrns(work.booked) == ["CAMEBK"]
+    assert work.totals == {"overdue": 1, "due": 0, "booked": 1, "lapsed": 2}
+    assert work.lapsed_before == TODAY - timedelta(days=LAPSED_AFTER_DAYS)
+
+
+def test_the_page_says_how_many_are_not_shown_and_keeps_lapsed_patients_out_of_the_overdue_table(
+    client, nurse, products, splenius, neurologist, monkeypatch
+):
+    monkeypatch.setattr(worklist, "LIST_LIMIT", 2)
+    for days in (90, 120, 100):
+        treated(products, splenius, neurologist, "ABO", days, mrn=f"OVER{days}")
+    treated(products, splenius, neurologist, "ABO", 84 + LAPSED_AFTER_DAYS + 10, mrn="LAPSED")
+    client.force_login(nurse)
+    html = client.get(reverse("outcomes:worklist")).content.decode()
+    assert "Showing 2 of 3 overdue, most overdue first" in html
+    assert "OVER120" in html and "OVER100" in html and "OVER90" not in html
+    overdue_table = html.split('id="overdue-table"')[1].split("</table>")[0]
+    assert "LAPSED" not in overdue_table
+    assert "Lapsed (1)" in html
+    assert "Show the 1 lapsed patient</summary>" in html
+    assert 'id="lapsed-list"' in html and "LAPSED" in html.split('id="lapsed-list"')[1]
+    assert 'id="due-shown"' not in html  # nobody due: no "showing" line
+
+
+def test_todays_visits_are_listed_in_full_whatever_the_limit():
+    for number in range(3):
+        VisitFactory(patient=PatientFactory(mrn=f"TODAY{number}"), date=TODAY, status=Visit.Status.SCHEDULED)
+    assert len(clinic_worklist(today=TODAY, limit=1).today_visits) == 3
