@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from simple_history.models import HistoricalRecords
 
 from patients import colcap
@@ -749,7 +749,11 @@ class InjectionSessionQuerySet(AuditedQuerySet):
 
     def current(self):
         """Signed sessions that no signed amendment has replaced: what was actually given."""
-        return self.signed().exclude(amended_by__status=InjectionSession.Status.SIGNED)
+        # NOT EXISTS rather than exclude() across the reverse one-to-one: the outer join that exclude()
+        # builds is misjudged by PostgreSQL as one row, and it then picks nested loops (326 ms vs 125 ms
+        # over 105,000 sessions).
+        replaced = InjectionSession.objects.filter(amends=OuterRef("pk"), status=InjectionSession.Status.SIGNED)
+        return self.signed().filter(~Exists(replaced))
 
 
 class InjectionSession(models.Model):
