@@ -1,15 +1,15 @@
 """The planner's section on the patient chart: response and doses over time, and the last cycles.
 
 Registered into patients.chart by PlannerConfig.ready(); the chart calls it once per page with the
-visit records it already loaded, so the section costs two queries (the signed sessions and their
-rows) whatever the length of the history.
+visit records it already loaded. The sessions and their rows are read from those visits, where the
+line per visit (planner.visit_summaries) already loaded them: no query of its own when both run.
 """
 
 from django.template.loader import render_to_string
 
 from patients.chart import ChartSection
 from planner import charts
-from planner.history import patient_cycles
+from planner.history import build_cycles, current_of, visit_sessions
 
 RECENT_CYCLES = 3
 
@@ -62,7 +62,9 @@ def outcomes_section(*, user, patient, records):
     """Outcome trends, doses per muscle and side, and the last three cycles; for users who may see plans."""
     if not user.has_perm("planner.view_injectionsession"):
         return None
-    cycles = patient_cycles(patient, records=records)
+    # records are all the patient's visits (patients.selectors.patient_chart).
+    by_visit = visit_sessions([record.visit for record in records])
+    cycles = build_cycles(current_of(session for sessions in by_visit.values() for session in sessions), records)
     outcome, doses = chart_data(cycles, records)
     html = render_to_string(
         "planner/outcomes/chart_section.html",

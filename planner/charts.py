@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
 from planner.reference.formatting import amount
 
 WIDTH = 720
@@ -46,6 +49,19 @@ PRODUCT_STYLES = (
     ("triangle", "#6a1b9a"),
     ("cross", "#37474f"),
 )
+# The repeated marks (a point per visit, a mark per dose row) are built here as markup, once, rather
+# than by template loops: a 40-visit chart has hundreds of them. The templates keep the rest.
+COMPLETE_POINT = mark_safe('fill="#0b3d6b"')
+PARTIAL_POINT = mark_safe('fill="#ffffff" stroke="#0b3d6b" stroke-width="1.5"')
+RED_FLAG_EVENT = mark_safe('fill="#b00020" stroke="#b00020"')
+OTHER_EVENT = mark_safe('fill="#ffffff" stroke="#8a4100" stroke-width="1.5"')
+
+
+def _shifted(value, offset):
+    """What the template filter ``value|add:offset`` gives (it adds integers: the value is truncated)."""
+    return int(value) + offset
+
+
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -129,6 +145,18 @@ class Panel:
         """(y, label) for 0 and the maximum."""
         return ((self.bottom, "0"), (self.top, str(self.maximum)))
 
+    @property
+    def points_svg(self):
+        """A circle per point (filled: complete; hollow: partial) with its label as tooltip."""
+        return format_html_join(
+            "\n",
+            '<circle cx="{}" cy="{}" r="3.5" {}><title>{}</title></circle>',
+            (
+                (point.x, point.y, COMPLETE_POINT if point.complete else PARTIAL_POINT, point.label)
+                for point in self.points
+            ),
+        )
+
 
 @dataclass(frozen=True)
 class SessionLine:
@@ -170,6 +198,37 @@ class OutcomeChart:
     @property
     def session_bottom(self):
         return self.event_lane[1]
+
+    @property
+    def sessions_svg(self):
+        """A dashed vertical line per signed session, with its date and product as tooltip."""
+        return format_html_join(
+            "\n",
+            '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#8d99a6" stroke-width="1" stroke-dasharray="3 3">'
+            "<title>Signed session {}</title></line>",
+            ((line.x, line.x, self.session_top, self.session_bottom, line.label) for line in self.sessions),
+        )
+
+    @property
+    def events_svg(self):
+        """A warning triangle per reported side effect (filled red: red flag), with its label as tooltip."""
+        return format_html_join(
+            "\n",
+            '<g><path d="{}" {}/><text x="{}" y="{}" font-size="8" font-weight="bold" text-anchor="middle"'
+            ' dominant-baseline="middle" fill="{}">!</text><title>{}{}</title></g>',
+            (
+                (
+                    mark.path,
+                    RED_FLAG_EVENT if mark.red_flag else OTHER_EVENT,
+                    mark.x,
+                    _shifted(mark.y, 2),
+                    "#ffffff" if mark.red_flag else "#8a4100",
+                    "Red flag: " if mark.red_flag else "",
+                    mark.label,
+                )
+                for mark in self.events
+            ),
+        )
 
 
 def _triangle(x, y, size=6):
@@ -304,6 +363,31 @@ class DoseChart:
     @property
     def empty(self):
         return not self.marks
+
+    @property
+    def marks_svg(self):
+        """A mark per dose row in its product's shape and colour, the dose beside it when there is room."""
+        return format_html_join(
+            "\n",
+            '<g><path d="{}" fill="{}" fill-opacity="0.85" stroke="{}" stroke-width="1"/>{}<title>{}</title></g>',
+            (
+                (
+                    mark.path,
+                    mark.colour,
+                    mark.colour,
+                    format_html(
+                        '<text x="{}" y="{}" font-size="9" fill="#212529">{}</text>',
+                        _shifted(mark.x, 10),
+                        _shifted(mark.y, -6),
+                        mark.short,
+                    )
+                    if mark.show_short
+                    else "",
+                    mark.label,
+                )
+                for mark in self.marks
+            ),
+        )
 
 
 def shape_path(shape, x, y, r):

@@ -138,6 +138,52 @@ def current_sessions(queryset=None):
     )
 
 
+_LOADED = "_planner_sessions"  # the attribute on each Visit that keeps its loaded sessions
+
+
+def visit_sessions(visits):
+    """{visit_id: [session, ...] oldest first}: every session of these visits with product and rows.
+
+    Two queries the first time, none after: the chart's two planner providers (the line per visit and
+    the outcomes section) get the same Visit objects, so the result is kept on each visit for as long
+    as the request holds them (never across requests). Each session's .visit is that visit object and
+    its rows, in order, are in session.loaded_rows (session_rows() reads either).
+    """
+    missing = [visit for visit in visits if not hasattr(visit, _LOADED)]
+    if missing:
+        by_visit = {visit.pk: visit for visit in missing}
+        sessions = list(InjectionSession.objects.filter(visit_id__in=by_visit).select_related("product").order_by("id"))
+        by_session = {session.pk: session for session in sessions}
+        for session in sessions:
+            session.visit = by_visit[session.visit_id]
+            session.loaded_rows = []
+        rows = Injection.objects.filter(session_id__in=by_session).select_related("muscle").order_by("position", "pk")
+        for row in rows:
+            row.session = by_session[row.session_id]
+            row.session.loaded_rows.append(row)
+        for visit in missing:
+            setattr(visit, _LOADED, [])
+        for session in sessions:
+            getattr(session.visit, _LOADED).append(session)
+    return {visit.pk: getattr(visit, _LOADED) for visit in visits}
+
+
+def session_rows(session):
+    """The session's injection rows in order: the ones visit_sessions() loaded, else a query (or prefetch)."""
+    rows = getattr(session, "loaded_rows", None)
+    return session.injections.all() if rows is None else rows
+
+
+def current_of(sessions):
+    """The current signed sessions among ``sessions`` (all of a patient's, or of one visit): in Python.
+
+    Mirrors InjectionSessionQuerySet.current(): signed, and no signed amendment replaces it.
+    """
+    sessions = list(sessions)
+    replaced = {session.amends_id for session in sessions if session.is_signed and session.amends_id}
+    return [session for session in sessions if session.is_signed and session.pk not in replaced]
+
+
 def build_cycles(sessions, records):
     """Cycles from loaded sessions and the patient's VisitRecords (patients.selectors); no queries.
 
@@ -148,7 +194,7 @@ def build_cycles(sessions, records):
         Cycle(
             session=session,
             date=session.visit.date,
-            doses=[_dose(row, session.product.units_label) for row in session.injections.all()],
+            doses=[_dose(row, session.product.units_label) for row in session_rows(session)],
         )
         for session in sorted(sessions, key=lambda s: (s.visit.date, s.pk))
     ]

@@ -1,30 +1,75 @@
 """The injection plan of each visit, as one line on the patient's chart and visit page.
 
-Registered with patients.chart (patients never imports planner). One query for all the visits shown.
+Registered with patients.chart (patients never imports planner). The sessions are loaded onto the
+visits once (planner.history.visit_sessions), and the chart's outcomes section reuses them.
+The line is built in Python rather than with a template per visit: a chart shows forty of them.
 """
 
-from django.db.models import Prefetch
-from django.template.loader import render_to_string
+from decimal import ROUND_HALF_UP, Decimal
 
-from planner.models import Injection, InjectionSession
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from planner.history import session_rows, visit_sessions
+
+_PK = 987654321  # stands for the id in a reversed URL: reverse once, then substitute each id
+
+
+def _url_maker(name):
+    template = reverse(name, args=[_PK])
+    return lambda pk: template.replace(str(_PK), str(pk))
+
+
+def _dose_number(dose):
+    """What the template filter floatformat:"-2" shows, without its cost: 25, 12.50 (two decimals if any)."""
+    if dose is None:
+        return ""
+    if dose == dose.to_integral_value():
+        return str(int(dose))
+    return str(dose.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _signed(session, editor_url):
+    rows = format_html_join(
+        ", ",
+        "{} {} {}",
+        ((row.side[:1].upper(), row.muscle.name.lower(), _dose_number(row.dose)) for row in session_rows(session)),
+    )
+    return format_html(
+        '<strong>Injected:</strong> {} {} ({}){} · <a href="{}">signed record</a>',
+        session.product.brand_name,
+        rows,
+        session.product.units_label,
+        " · amended" if session.amends_id else "",
+        editor_url(session.pk),
+    )
 
 
 def plan_summaries(visits):
     """{visit_id: html}: the current signed record, or the draft, or a link to start a plan."""
-    sessions = (
-        InjectionSession.objects.filter(visit__in=[visit.pk for visit in visits])
-        .select_related("product", "signed_by")
-        .prefetch_related(Prefetch("injections", queryset=Injection.objects.select_related("muscle")))
-        .order_by("visit_id", "id")
-    )
-    newest_by_visit = {}
-    for session in sessions:
-        # Amendments come after what they amend: the last one per visit is the newest version.
-        newest_by_visit[session.visit_id] = session
+    by_visit = visit_sessions(visits)
+    editor_url = _url_maker("plans:editor")
+    plan_url = _url_maker("plans:for_visit")
     summaries = {}
     for visit in visits:
-        session = newest_by_visit.get(visit.pk)
-        summaries[visit.pk] = render_to_string(
-            "planner/includes/visit_plan_summary.html", {"visit": visit, "session": session}
-        )
+        sessions = by_visit[visit.pk]
+        # Amendments come after what they amend: the last one is the newest version.
+        session = sessions[-1] if sessions else None
+        if session is not None and session.is_signed:
+            line = _signed(session, editor_url)
+        elif session is not None:
+            product = format_html(" ({})", session.product.brand_name) if session.product else ""
+            line = format_html(
+                '<strong>Injection plan:</strong> draft{} · <a href="{}">open the plan</a>',
+                product,
+                editor_url(session.pk),
+            )
+        elif visit.is_open:
+            line = format_html(
+                '<strong>Injection plan:</strong> none yet · <a href="{}">plan injections</a>', plan_url(visit.pk)
+            )
+        else:
+            line = mark_safe("")
+        summaries[visit.pk] = format_html('<span class="visit-plan">{}</span>', line)
     return summaries

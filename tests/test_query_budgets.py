@@ -41,9 +41,9 @@ AUDITED_ACCESS = 5
 BUDGETS = {
     # Count of matches and the page of 25.
     "patient search": MIDDLEWARE_AND_NAV + 2,
-    # The patient; visits with their one-to-one records; posture components; side effects; and two
-    # planner sections (visit summaries and treatment history), each signed sessions plus their rows.
-    "patient chart": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 8,
+    # The patient; visits with their one-to-one records; posture components; side effects; and the
+    # sessions plus their rows, loaded once for both planner sections (visit summaries, treatment history).
+    "patient chart": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 6,
     # The visit with its records; posture components; side effects; the plan summary (sessions, rows).
     "visit record": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 5,
     # Count of entries and the page of 50 (with the MRNs in the same query).
