@@ -33,8 +33,8 @@ from tests.planner.factories_reference import shipped_reference  # noqa: F401 (a
 pytestmark = pytest.mark.django_db
 
 # Every signed-in page: session, user, OTP device, the user's permissions (two) and groups (the nav
-# checks them), and the session saved (UPDATE in its own transaction or savepoint: SESSION_SAVE_EVERY_REQUEST).
-MIDDLEWARE_AND_NAV = 9
+# checks them). The session is renewed at most once a minute (planner.middleware), not on these requests.
+MIDDLEWARE_AND_NAV = 6
 # Pages that log the access: the audit chain head (locked), the entry, the new head, in a transaction.
 AUDITED_ACCESS = 5
 
