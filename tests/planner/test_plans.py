@@ -242,7 +242,7 @@ def test_the_editor_query_count_does_not_grow_with_past_sessions(neuro_client, n
         signed(new_visit(7 * weeks), neurologist)
     with CaptureQueriesContext(connection) as many_past:
         assert neuro_client.get(url).status_code == 200
-    assert len(many_past) == len(one_past)
+    assert len(many_past) <= len(one_past)
 
 
 def test_reference_inputs_are_reused_until_a_reference_row_changes(reference_admin, django_assert_max_num_queries):
