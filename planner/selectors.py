@@ -20,11 +20,11 @@ from planner.models import (
     InjectionSession,
     Muscle,
     PatternComponent,
-    Product,
     ProductLimit,
     Source,
     SuggestionRule,
 )
+from planner.reference.dilution import DilutionError, strength_for
 
 # Muscle groups whose injection counts as "anterior neck" for the dysphagia caution (SCM always does).
 ANTERIOR_NECK_GROUPS = frozenset({Muscle.Group.ANTEROLATERAL, Muscle.Group.ANTERIOR, Muscle.Group.PREVERTEBRAL})
@@ -271,14 +271,25 @@ def history_inputs(session, previous):
     )
 
 
+def prepared_strength(session, product):
+    """Units per mL of the prepared toxin, or None until the nurse has recorded a usable dilution.
+
+    The reference arithmetic (planner.reference.dilution) decides: a powder's vial units over the
+    saline added; a ready solution as supplied, diluted further by any saline added.
+    """
+    if product is None or session.diluent_ml is None:
+        return None
+    try:
+        return strength_for(product, vial_units=session.vial_units, diluent_ml=session.diluent_ml).per_ml
+    except DilutionError:
+        return None
+
+
 def draft_inputs(session, rows, product):
     """The draft as safety.DraftSession; ``rows`` are safety.InjectionRow (possibly unsaved input)."""
-    vial_units, diluent_ml = session.vial_units, session.diluent_ml
-    if product is not None and product.form == Product.Form.SOLUTION and product.concentration_units_per_ml:
-        # A ready solution: its concentration is the strength, whatever saline was (not) added.
-        vial_units, diluent_ml = product.concentration_units_per_ml, Decimal(1)
-    elif diluent_ml is not None and diluent_ml <= 0:
-        diluent_ml = None
+    per_ml = prepared_strength(session, product)
+    # The safety check divides vial units by diluent mL: one mL at the prepared strength says the same.
+    vial_units, diluent_ml = (per_ml, Decimal(1)) if per_ml is not None else (None, None)
     return safety.DraftSession(
         visit_date=session.visit.date,
         product=as_product(product) if product is not None else suggest.Product(code="", name="no product"),

@@ -98,11 +98,7 @@ def plan_totals(rows, product, session):
         for size in sizes:
             count = math.ceil(total / size)
             vials.append({"size": size, "count": count, "discarded": count * size - total})
-    strength = None  # units per mL once the nurse has recorded the dilution
-    if product is not None and product.concentration_units_per_ml and product.form == "solution":
-        strength = product.concentration_units_per_ml
-    elif session.vial_units and session.diluent_ml:
-        strength = session.vial_units / session.diluent_ml
+    strength = selectors.prepared_strength(session, product)  # units per mL once the dilution is recorded
     volumes = []
     for name, side, dose, sites in doses:
         if strength and sites:

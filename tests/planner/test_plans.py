@@ -302,6 +302,42 @@ def test_a_vial_size_the_product_does_not_have_is_refused_at_the_field(client, n
     assert "Botox vials hold 50, 100, 200 units." in response.content.decode()
 
 
+def test_volume_per_site_uses_the_recorded_dilution(neuro_client, neurologist, visit):
+    # Botox 100 U in 2 mL is 50 U/mL: 40 U over 2 sites is 0.40 mL a site.
+    session = plan(visit, neurologist, rows=(("SCM", "left", "40", 2),))
+    services.session_prepare(
+        session=session,
+        version=session.version,
+        lot_number="C1",
+        lot_expiry=TODAY + dt.timedelta(days=90),
+        vial_units=Decimal(100),
+        vial_count=1,
+        diluent_ml=Decimal(2),
+        acting_user=neurologist,
+    )
+    totals = neuro_client.get(reverse("plans:editor", args=[session.pk])).context["totals"]
+    assert totals["strength"] == Decimal(50)
+    assert totals["volumes"][0]["ml_per_site"] == Decimal("0.40")
+
+
+def test_saline_added_to_a_ready_solution_dilutes_it(neuro_client, neurologist, visit):
+    # Myobloc is 5000 U/mL as supplied; a 5000 U vial (1 mL) plus 1 mL of saline is 2500 U/mL.
+    session = plan(visit, neurologist, product_code="RIMA", rows=(("SCM", "left", "2500", 2),))
+    services.session_prepare(
+        session=session,
+        version=session.version,
+        lot_number="B1",
+        lot_expiry=TODAY + dt.timedelta(days=90),
+        vial_units=Decimal(5000),
+        vial_count=1,
+        diluent_ml=Decimal(1),
+        acting_user=neurologist,
+    )
+    totals = neuro_client.get(reverse("plans:editor", args=[session.pk])).context["totals"]
+    assert totals["strength"] == Decimal(2500)
+    assert totals["volumes"][0]["ml_per_site"] == Decimal("0.50")
+
+
 def test_an_expired_lot_blocks_signing(neuro_client, neurologist, visit):
     session = plan(visit, neurologist)
     services.session_prepare(
