@@ -20,3 +20,13 @@ class PlannerConfig(AppConfig):
         register_visit_summary_provider(plan_summaries)
         # The patient chart shows the outcome trends and the last cycles (patients never imports planner).
         register_chart_section_provider(outcomes_section)
+        # The worklist's index of due dates follows every signature and visit change (patients never
+        # imports planner, so the planner listens to the visit's signal).
+        from django.db.models.signals import post_save
+
+        from patients.models import Visit
+        from planner.models import InjectionSession
+        from planner.worklist import refresh_on_signing, refresh_on_visit_change
+
+        post_save.connect(refresh_on_signing, sender=InjectionSession, dispatch_uid="planner.worklist.signing")
+        post_save.connect(refresh_on_visit_change, sender=Visit, dispatch_uid="planner.worklist.visit")

@@ -31,6 +31,7 @@ from patients.demo import MRN_PREFIX
 from patients.models import Patient, PostureComponent, Visit
 from planner import selectors, suggest
 from planner.models import DiluentVolume, Injection, InjectionSession, Muscle, Product
+from planner.worklist import rebuild_treatment_due
 
 # Which product a demo patient is treated with (only products whose doses the reference data sources).
 PRODUCT_WEIGHTS = {"ONA": 45, "ABO": 30, "INCO": 25}
@@ -283,4 +284,5 @@ def seed_demo_sessions(*, seed, signed_by, prepared_by=None):
             injection._history_date = session.signed_at
             injections.append(injection)
     bulk_create_with_history(injections, Injection, batch_size=BATCH_SIZE, default_user=signed_by)
+    rebuild_treatment_due()  # bulk_create sends no post_save: the worklist's index is rebuilt here instead
     return len(created)

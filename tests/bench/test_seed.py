@@ -10,7 +10,7 @@ from patients import demo
 from patients.models import Patient, Visit
 from planner import selectors
 from planner.demo import TOTAL_SHARE, seed_demo_sessions
-from planner.models import Injection, InjectionSession
+from planner.models import Injection, InjectionSession, TreatmentDue
 from planner.safety import Level
 from tests.patients.conftest import TODAY
 
@@ -35,6 +35,16 @@ def test_every_completed_visit_of_a_treated_patient_gets_one_signed_session_and_
     assert set(InjectionSession.objects.values_list("signed_by", flat=True)) == {neurologist.pk}
     assert InjectionSession.history.count() == made
     assert Injection.history.count() == Injection.objects.count()
+
+
+def test_the_worklists_index_holds_each_treated_patients_last_session(clinic, neurologist):
+    seed_demo_sessions(seed=3, signed_by=neurologist)  # bulk inserts: no signals, so the seed rebuilds the index
+    last = {}
+    for session in InjectionSession.objects.select_related("visit").order_by("visit__date", "pk"):
+        last[session.visit.patient_id] = (session.pk, session.visit.date, session.product_id)
+    index = {row.patient_id: (row.session_id, row.last_session, row.product_id) for row in TreatmentDue.objects.all()}
+    assert index == last
+    assert not TreatmentDue.objects.filter(due__isnull=True).exists()
 
 
 def test_seeding_again_adds_nothing(clinic, neurologist):
