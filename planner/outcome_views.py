@@ -13,10 +13,13 @@ import json
 from datetime import timedelta
 
 from django import forms
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from patients.audit.models import AuditEvent
@@ -28,6 +31,8 @@ from planner.charts import month_bars
 # Ten years of sessions is the longest period a figure or an export covers in one go.
 MAX_RANGE_DAYS = 3660
 EXPORT_KINDS = {"sessions": exports.sessions_csv, "injections": exports.injections_csv}
+# Rendered worklist lists are kept this long at most (see worklist_page).
+WORKLIST_CACHE_SECONDS = 30
 
 
 # --- One helper per object type: check the permission, then load. ---------------------------------------
@@ -95,8 +100,21 @@ def worklist_page(request):
         horizon = form.cleaned_data["within"]
     elif not form.is_bound:
         form = HorizonForm(initial={"within": horizon})
-    data = worklist.clinic_worklist(today=timezone.localdate(), horizon_days=horizon)
-    return render(request, "planner/outcomes/worklist.html", {"worklist": data, "form": form})
+    today = timezone.localdate()
+    can_book = request.user.has_perm("patients.add_visit")
+    # The lists are the same for everybody until a clinical or reference row changes (every change leaves a
+    # history row, so the revision moves). The time limit bounds the one case the revision can miss: two
+    # writes committing out of order, the later-numbered first.
+    key = f"worklist:{today.isoformat()}:{horizon}:{int(can_book)}:{worklist.revision()}"
+    lists = cache.get(key)
+    if lists is None:
+        data = worklist.clinic_worklist(today=today, horizon_days=horizon)
+        lists = render_to_string(
+            "planner/outcomes/includes/worklist_lists.html", {"worklist": data, "can_book": can_book}
+        )
+        cache.set(key, lists, timeout=WORKLIST_CACHE_SECONDS)
+    context = {"lists": mark_safe(lists), "form": form, "today": today, "horizon_days": horizon}  # noqa: S308
+    return render(request, "planner/outcomes/worklist.html", context)
 
 
 @require_GET

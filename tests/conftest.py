@@ -21,10 +21,14 @@ PERSONAS = {
 
 @pytest.fixture(autouse=True)
 def _fresh_reference_cache():
-    """Each test starts without cached reference inputs: rolled-back ids can repeat on SQLite."""
+    """Each test starts without cached reference inputs or pages: rolled-back ids can repeat on SQLite, and
+    caches keyed by the newest history ids would then hand one test another's data."""
+    from django.core.cache import cache
+
     from planner.selectors import clear_reference_cache
 
     clear_reference_cache()
+    cache.clear()
 
 
 @pytest.fixture
