@@ -156,3 +156,13 @@ def test_demo_users_are_refused_on_a_production_configuration(db, settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="refusing because DEBUG is off"):
         call_command("seed_demo_users")
+
+
+def test_postgresql_connections_run_without_jit(db):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting; CI runs this suite on PostgreSQL too")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"

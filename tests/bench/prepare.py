@@ -185,29 +185,24 @@ def explain(queryset):
 
 
 def worklist_explain():
-    try:
-        from django.db.models import OuterRef, Subquery
+    """EXPLAIN ANALYZE of the worklist's queries over TreatmentDue, exactly as clinic_worklist runs them."""
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
 
-        from planner import worklist
-    except ImportError:
-        return None
-    last = InjectionSession.objects.current().filter(visit__patient=OuterRef("pk")).order_by("-visit__date", "-pk")
-    query = (
-        Patient.objects.filter(active=True)
-        .annotate(
-            last_session_date=Subquery(last.values("visit__date")[:1]),
-            last_product_id=Subquery(last.values("product_id")[:1]),
-        )
-        .filter(last_session_date__isnull=False)
-    )
-    open_visits = Visit.objects.filter(
-        patient__active=True, status__in=[Visit.Status.SCHEDULED, Visit.Status.IN_PROGRESS]
-    ).order_by("date", "pk")
-    return {
-        "source": f"{worklist.__name__}.clinic_worklist (its two large queries, as written there)",
-        "patients_with_last_session": explain(query),
-        "open_visits": explain(open_visits.only("id", "patient_id", "date", "status")),
-    }
+    from planner import worklist
+
+    if connection.vendor != "postgresql":
+        return "EXPLAIN plans are recorded on PostgreSQL only."
+    with CaptureQueriesContext(connection) as queries:
+        worklist.clinic_worklist(today=timezone.localdate())
+    plans = []
+    with connection.cursor() as cursor:
+        for query in queries.captured_queries:
+            if "planner_treatmentdue" not in query["sql"]:
+                continue
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+            plans.append({"sql": query["sql"], "plan": "\n".join(row[0] for row in cursor.fetchall())})
+    return {"source": f"{worklist.__name__}.clinic_worklist (its queries over TreatmentDue)", "plans": plans}
 
 
 def main(out):
