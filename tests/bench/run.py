@@ -14,7 +14,8 @@ Steps (each printed as it starts):
 6. per page: a short warm-up, then wrk with BENCH_CONNECTIONS (8) connections for BENCH_DURATION
    (20 s); the yardstick is measured first and last, and its mean is the reference;
 7. pages that miss a target are profiled in-process with cProfile (BENCH_PROFILE=0 turns it off);
-8. the table on stdout, JSON at BENCH_OUT (default bench-out/results.json).
+8. the worklist's cache-miss cost (the first view after a change), in-process (tests/bench/uncached.py);
+9. the table on stdout, JSON at BENCH_OUT (default bench-out/results.json).
 
 Traffic goes to 127.0.0.1 only, and every run is bounded by its duration. The exit status is 0 when
 every page was measured or skipped as not built yet, whether or not it met its targets (the JSON
@@ -310,6 +311,15 @@ def profile(pages, log_dir):
     return json.loads(out.read_text())
 
 
+def worklist_uncached(log_dir):
+    """The worklist's cache-miss cost, in-process with production settings (see tests/bench/uncached.py)."""
+    out = log_dir / "worklist-uncached.json"
+    env = {**development_env(), "DEBUG": "false", "SECRET_KEY": "bench-uncached", "ALLOWED_HOSTS": "testserver"}
+    env.update({"SECURE_SSL_REDIRECT": "false", "SECURE_COOKIES": "false", "STATIC_MANIFEST": "false"})
+    subprocess.run([sys.executable, "-m", "tests.bench.uncached", str(out)], cwd=ROOT, env=env, check=True)
+    return json.loads(out.read_text())
+
+
 def table(results, yardstick):
     lines = [
         f"{'page':<46} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8} {'ratio':>6}  targets",
@@ -414,6 +424,9 @@ def main():
         step(f"Profiling the pages that missed a target ({len(missed)})")
         profiles = profile(missed, log_dir)
 
+    step("The worklist on a cache miss (the first view after a change), in-process")
+    uncached = worklist_uncached(log_dir)
+
     report = {
         "started_at": started_at.isoformat(),
         "machine": {
@@ -438,6 +451,7 @@ def main():
         "yardstick": yardstick,
         "pages": results,
         "suggest_and_safety": timing,
+        "worklist_uncached": uncached,
         "explain": prepared["explain"],
         "profiles": profiles,
         "failed": failed,
@@ -449,6 +463,10 @@ def main():
         f"\nsuggest + safety ({timing['posture_components']} components, {timing['plan_rows']} rows): "
         f"{timing['ms_per_call_median']} ms per call, target < {timing['target_ms']} ms: "
         f"{'met' if timing['met'] else 'MISSED'}"
+    )
+    print(
+        f"worklist on a cache miss (first view after a change), in-process: median {uncached['median_ms']} ms, "
+        f"slowest {uncached['max_ms']} ms of {uncached['runs']}"
     )
     if seeding:
         print(f"seeding {PATIENTS} patients ({prepared['counts']['visits']} visits): {seeding['seconds']} s")
