@@ -415,6 +415,9 @@ def refresh_on_signing(sender, instance, **kwargs):
         refresh_treatment_due([instance.visit.patient_id])
 
 
-def refresh_on_visit_change(sender, instance, **kwargs):
-    """post_save of Visit: a corrected visit date can change which session is the last one."""
-    refresh_treatment_due([instance.patient_id])
+def refresh_on_visit_change(sender, instance, created, **kwargs):
+    """post_save of Visit: a corrected visit date can change which session is the last one. Only a visit
+    with a signed session can (a new visit has none), so bookings and status changes cost one query."""
+    signed = InjectionSession.objects.signed().filter(visit=instance)
+    if not created and signed.exists():
+        refresh_treatment_due([instance.patient_id])
