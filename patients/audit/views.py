@@ -209,8 +209,9 @@ def filter_fields_html(form):
 @functools.cache
 def blank_filter_fields_html():
     """The filter fields with nothing typed in: the same HTML for every request (it depends only on the
-    form class and the templates, i.e. on the code), so each process renders it once. Rendering the
-    seven crispy fields cost more than the fifty entries of the report."""
+    form class and the templates, i.e. on the code), so each process renders it once; an edit to them
+    shows after a restart, as a code edit does. Rendering the seven crispy fields cost more than the
+    fifty entries of the report."""
     return filter_fields_html(AuditFilterForm())
 
 

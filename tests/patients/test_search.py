@@ -27,6 +27,14 @@ def test_matches_come_by_family_name_then_given_name_then_registration_for_short
     assert [patient for patient in found if patient in expected] == expected
 
 
+@pytest.mark.parametrize(("query", "sorted_matches"), [("muller", True), ("ab-1234", True), ("mu", False), ("", False)])
+def test_a_word_of_three_letters_or_more_sorts_its_matches_instead_of_walking_the_name_index(query, sorted_matches):
+    # On PostgreSQL, ORDER BY the bare column lets the planner walk the name index past every name
+    # before the matching ones (11 ms for "muller" among 10,000 patients, against 1 ms for the sort).
+    sql = str(selectors.patient_search(query=query).query)
+    assert ('ORDER BY LOWER("patients_patient"."search_key")' in sql) is sorted_matches
+
+
 def test_a_row_shows_the_name_mrn_birth_date_with_age_sex_and_status(client_for):
     PatientFactory(
         mrn="RW0001",
