@@ -3,8 +3,9 @@
 from dataclasses import dataclass, field
 
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
-from django.utils import dateformat
+from django.utils import dateformat, timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -42,7 +43,51 @@ def patient_search(*, query="", include_inactive=False):
         if mrn_is_valid(mrn):
             words |= Q(mrn__startswith=mrn)
         patients = patients.filter(words)
+        if max(len(term) for term in terms) >= 3:
+            # A word of three letters or more is looked up in the trigram index, which finds the few
+            # matches at once: sort just those. (Ordered by the bare column, PostgreSQL would rather walk
+            # the name index from "a" and test every name until the page is full: a name's matches sit
+            # together under its own letter, so "muller" took 11 ms instead of 1.) search_key is already
+            # lower case, so Lower() changes the plan and not the order.
+            return patients.order_by(Lower("search_key"), "pk")
+    # No word, or only one- and two-letter ones, matches much of the clinic: walking the name index in
+    # order fills the page after a few rows.
     return patients.order_by("search_key", "pk")
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    """One line of the patient list, its values formatted once in Python (cheaper than template filters)."""
+
+    url: str
+    name: str  # "MÜLLER, Zoë"
+    mrn: str
+    born: str  # "01 Feb 1970 (56 y)"
+    sex: str
+    active: bool
+    toxin_naive: bool
+
+
+# What a patient list row shows; the search's page query loads no other column.
+PATIENT_ROW_FIELDS = ("pk", "mrn", "family_name", "given_name", "date_of_birth", "sex", "active", "toxin_naive")
+
+
+def patient_rows(patients):
+    """The rows of a page of ``patient_search`` (loaded with ``.only(*PATIENT_ROW_FIELDS)``)."""
+    today = timezone.localdate()
+    chart_url = reverse("patients:patient_chart", args=[_PK])
+    return [
+        PatientRow(
+            url=chart_url.replace(str(_PK), str(patient.pk)),
+            name=f"{patient.family_name.upper()}, {patient.given_name}",
+            mrn=patient.mrn,
+            born=f"{dateformat.format(patient.date_of_birth, 'd M Y')} ({patient.age_on(today)} y)",
+            sex=patient.get_sex_display(),
+            active=patient.active,
+            toxin_naive=patient.toxin_naive,
+        )
+        for patient in patients
+    ]
 
 
 def patient_by_mrn(mrn):

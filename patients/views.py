@@ -79,8 +79,15 @@ def patient_list(request):
     query = request.GET.get("q", "").strip()
     include_inactive = request.GET.get("inactive") == "1"
     patients = selectors.patient_search(query=query, include_inactive=include_inactive)
-    page = Paginator(patients, selectors.PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"page": page, "query": query, "include_inactive": include_inactive}
+    page = Paginator(patients.only(*selectors.PATIENT_ROW_FIELDS), selectors.PATIENTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "page": page,
+        "rows": selectors.patient_rows(page.object_list),
+        "query": query,
+        "include_inactive": include_inactive,
+    }
     if request.htmx:
         return render(request, "patients/patient_list.html#results", context)
     return render(request, "patients/patient_list.html", context)

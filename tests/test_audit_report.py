@@ -1,5 +1,6 @@
 """The audit report: find a patient's entries by MRN, see the MRN beside each entry, read changes as old → new."""
 
+import zoneinfo
 from datetime import date
 
 import pytest
@@ -7,8 +8,10 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from patients import services
+from patients.audit import views
 from patients.audit.models import AuditEvent
 from patients.audit.services import audit_record
 from patients.models import Patient
@@ -120,3 +123,67 @@ def test_the_csv_has_the_mrn_column(client_for, nurse):
 def test_an_overlong_mrn_gets_a_message_at_the_field(client_for):
     response = report(client_for("reference_admin"), mrn="A" * 200)
     assert "Ensure this value has at most" in response.content.decode()
+
+
+def test_a_row_shows_the_local_time_who_what_record_patient_address_and_changes(client_for, nurse, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    ada = register(nurse, "AB123456")
+    services.patient_update(patient=ada, notes="Prefers mornings.", acting_user=nurse)
+    event = AuditEvent.objects.filter(action=AuditEvent.Action.UPDATE).get()
+    response = report(client_for("reference_admin"), action="update")
+    (row,) = response.context["rows"]
+    local = timezone.localtime(event.occurred_at, zoneinfo.ZoneInfo("Europe/Berlin"))
+    assert row.iso_time == local.isoformat() and row.iso_time.endswith(("+01:00", "+02:00"))
+    assert row.time_text == f"{local:%Y-%m-%d %H:%M:%S}"
+    assert (row.who, row.action) == (nurse.username, "Changed")
+    assert row.record == f"patients.patient {event.object_repr}"
+    assert row.patient_html == f'{ada.pk} <span class="text-body-secondary">(MRN AB123456)</span>'
+    assert "<strong>notes</strong>: (blank)" in row.changes_html
+    assert f'<time datetime="{row.iso_time}">{row.time_text}</time>' in response.content.decode()
+
+
+def test_an_entry_by_nobody_about_no_patient_shows_a_dash_and_an_empty_patient_cell(client_for):
+    audit_record(action=AuditEvent.Action.LOGIN_FAILED, object_repr="someone", reason="wrong password")
+    (row,) = report(client_for("reference_admin"), action="login_failed").context["rows"]
+    assert (row.who, row.action, row.patient_html, row.address) == ("—", "Failed sign-in", "", "")
+    assert row.changes_html == "<div><strong>reason</strong>: wrong password</div>"
+
+
+def test_long_values_are_shortened_on_the_page_and_escaped(client_for, nurse):
+    long_note = "<b>" + "x" * 400
+    audit_record(
+        action=AuditEvent.Action.UPDATE,
+        actor=nurse,
+        object_repr="a note",
+        changes={"notes": ["short", long_note]},
+        reason="y" * 301,
+    )
+    html = report(client_for("reference_admin"), user=nurse.username).content.decode()
+    shortened = "&lt;b&gt;" + "x" * (views.SHOWN_CHARACTERS - 4) + "…"
+    assert f"short {views.CHANGED_TO} {shortened}</div>" in html
+    assert "x" * 400 not in html and "<b>x" not in html
+    assert "y" * (views.SHOWN_CHARACTERS - 1) + "…" in html and "y" * 300 not in html
+
+
+def test_typed_filters_are_shown_back_and_the_blank_form_stays_blank(client_for):
+    client = client_for("reference_admin")
+    blank = report(client).content.decode()
+    filtered = report(client, user="nurse.typed", action="view").content.decode()
+    again = report(client).content.decode()
+    assert 'name="user" value="nurse.typed"' in filtered and '<option value="view" selected>' in filtered
+    for page in (blank, again):
+        assert 'name="user" maxlength="150"' in page and '<option value="" selected>Any action</option>' in page
+        assert "nurse.typed" not in page
+    assert views.blank_filter_fields_html() == views.filter_fields_html(views.AuditFilterForm())
+
+
+def test_the_page_loads_only_the_columns_its_rows_show(client_for, nurse):
+    audit_record(action=AuditEvent.Action.VIEW, actor=nurse, object_repr="chart of 5", patient_id=5)
+    client = client_for("reference_admin")
+    report(client)
+    with CaptureQueriesContext(connection) as captured:
+        assert report(client).context["rows"]
+    (page_query,) = [
+        query["sql"] for query in captured.captured_queries if '"audit_auditevent"."reason"' in query["sql"]
+    ]
+    assert '"audit_auditevent"."hash"' not in page_query and '"audit_auditevent"."path"' not in page_query
