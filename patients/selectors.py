@@ -79,7 +79,7 @@ class VisitRecord:
     twstrs: scoring.ScaleResult | None
     tsui: scoring.ScaleResult | None
     extra: list = field(default_factory=list)  # HTML from patients.chart providers
-    card: object = None  # VisitCard: set by patient_chart for the chart's visit list
+    card: str = ""  # the chart's <li> for this visit (markup from _visit_card, set by patient_chart)
 
     @property
     def posture_summary(self):
@@ -221,20 +221,6 @@ class Chart:
         return next((record for record in self.records if record.twstrs), None)
 
 
-@dataclass(frozen=True)
-class VisitCard:
-    """One visit of the chart's list, its values formatted once in Python: a chart shows dozens of
-    visits, and the same formatting in template loops (filters, url tags) was most of the page's cost."""
-
-    url: str
-    date_text: str  # "Sat 28 Nov 2026"
-    recorded_by: str  # the full name (or username) of who recorded the visit, or ""
-    twstrs_html: str  # "<strong>42</strong> / 85", a badge when partial, or "—"
-    tsui_html: str  # "12 / 25", a badge when partial, or "" (no Tsui)
-    outcome_text: str  # "pain 4/10; much improved", or "" (no outcome)
-    event_items: list  # an <li> per side effect
-
-
 _PK = 987654321  # stands for the id in a reversed URL: reverse once, then substitute each id
 
 # The markup below is built with f-strings rather than format_html, whose per-argument lazy-string
@@ -268,33 +254,46 @@ def _scale_html(result, total_html):
     )
 
 
+def _term(label, value_html, value_class=""):
+    """A term and its value in a card's list (``value_html`` is markup, escaped by the caller)."""
+    return f'<dt class="col-sm-3 col-lg-2">{label}</dt><dd class="col-sm-9 col-lg-10{value_class}">{value_html}</dd>'
+
+
 def _visit_card(record, url):
+    """The chart's card for one visit, as markup: a chart shows dozens of visits, and the same card as a
+    template loop (two dozen nodes, filters and method calls per visit) was most of the page's cost."""
     visit = record.visit
     recorded_by = ""
     if visit.recorded_by:
-        recorded_by = visit.recorded_by.get_full_name() or visit.recorded_by.get_username()
-    twstrs_html = "—"
+        name = visit.recorded_by.get_full_name() or visit.recorded_by.get_username()
+        recorded_by = f'<span class="small text-body-secondary">recorded by {escape(name)}</span>'
+    twstrs = "—"
     if record.twstrs:
-        twstrs_html = _scale_html(
-            record.twstrs, f"<strong>{escape(scoring.format_score(record.twstrs.total))}</strong>"
-        )
-    tsui_html = ""
+        twstrs = _scale_html(record.twstrs, f"<strong>{escape(scoring.format_score(record.twstrs.total))}</strong>")
+    rows = [
+        _term("Posture", escape(record.posture_summary or "—"), " posture-summary"),
+        _term("TWSTRS", twstrs, " twstrs-total"),
+    ]
     if record.tsui:
-        tsui_html = _scale_html(record.tsui, escape(scoring.format_score(record.tsui.total)))
-    outcome_text = ""
+        rows.append(_term("Tsui", _scale_html(record.tsui, escape(scoring.format_score(record.tsui.total)))))
     if record.outcome:
         pain = record.outcome.pain_now
-        outcome_text = "pain not rated" if pain is None else f"pain {pain}/10"
+        outcome = "pain not rated" if pain is None else f"pain {pain}/10"
         if record.outcome.pgic:
-            outcome_text += f"; {record.outcome.get_pgic_display()}"
-    return VisitCard(
-        url=url,
-        date_text=dateformat.format(visit.date, "D d M Y"),
-        recorded_by=recorded_by,
-        twstrs_html=twstrs_html,
-        tsui_html=tsui_html,
-        outcome_text=outcome_text,
-        event_items=[_event_item(event) for event in record.adverse_events],
+            outcome += f"; {record.outcome.get_pgic_display()}"
+        rows.append(_term("Pain, PGIC", escape(outcome)))
+    if record.adverse_events:
+        items = "".join(_event_item(event) for event in record.adverse_events)
+        rows.append(_term("Side effects", f'<ul class="list-unstyled mb-0">{items}</ul>'))
+    # What other apps add (patients.chart providers) is already safe markup (see visit_summaries).
+    rows += [f'<dd class="col-12 mb-0 visit-extra">{html}</dd>' for html in record.extra]
+    status = f'<span class="badge status-{escape(visit.status)}">{escape(visit.get_status_display())}</span>'
+    return mark_safe(
+        f'<li class="card mb-2 visit-card{" border-danger" if record.red_flags else ""}" id="visit-{visit.pk}">'
+        '<div class="card-body py-2"><div class="d-flex flex-wrap justify-content-between gap-2">'
+        f'<h3 class="h6 mb-1"><a href="{escape(url)}">{dateformat.format(visit.date, "D d M Y")}</a> {status}</h3>'
+        f"{recorded_by}</div>"
+        f'<dl class="row small mb-0 visit-summary">{"".join(rows)}</dl></div></li>'
     )
 
 
