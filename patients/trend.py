@@ -8,6 +8,9 @@ and left off the line, because a partial total understates the real one.
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from html import escape
+
+from django.utils.safestring import mark_safe
 
 from patients.scoring import format_score
 
@@ -49,6 +52,25 @@ class TrendChart:
     @property
     def empty(self):
         return not self.points
+
+    # A point per visit: built here as markup rather than by two template loops (a chart may have dozens),
+    # with f-strings; the coordinates are numbers and every label goes through escape() (html.escape).
+    @property
+    def points_svg(self):
+        """A circle per total (filled: complete; hollow: partial) with its label as tooltip."""
+        return mark_safe(
+            "\n".join(
+                f'<circle cx="{point.x}" cy="{point.y}" r="4" '
+                f'class="{"trend-point" if point.complete else "trend-point-partial"}">'
+                f"<title>{escape(point.label)}</title></circle>"
+                for point in self.points
+            )
+        )
+
+    @property
+    def values_html(self):
+        """The same totals as a list, the chart's text alternative."""
+        return mark_safe("".join(f"<li>{escape(point.label)}</li>" for point in self.points))
 
     @property
     def description(self):
