@@ -23,6 +23,7 @@ from decimal import Decimal
 from html import escape
 
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 
 from planner.reference.formatting import amount
 
@@ -71,6 +72,18 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 
 def _date_text(day):
     return f"{day.day:02d} {MONTHS[day.month - 1]} {day.year}"
+
+
+def _ticks_svg(ticks, axis_y):
+    """The time axis: a short line and a label at each (x, label) tick."""
+    return mark_safe(
+        "\n".join(
+            f'<line x1="{x}" x2="{x}" y1="{_shifted(axis_y, -4)}" y2="{axis_y}" stroke="#495057" stroke-width="1"/>'
+            f'<text x="{x}" y="{_shifted(axis_y, 12)}" font-size="10" fill="#495057" text-anchor="middle">'
+            f"{escape(label)}</text>"
+            for x, label in ticks
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -149,6 +162,23 @@ class Panel:
         """(y, label) for 0 and the maximum."""
         return ((self.bottom, "0"), (self.top, str(self.maximum)))
 
+    def svg(self, left, right):
+        """The panel: its title and scale, gridlines at 0 and the maximum, the line and the points."""
+        gridlines = "".join(
+            f'<line x1="{left}" x2="{right}" y1="{y}" y2="{y}" stroke="#c4c9cf" stroke-width="1"/>'
+            f'<text x="{_shifted(left, -4)}" y="{y}" font-size="9" fill="#495057" text-anchor="end"'
+            f' dominant-baseline="middle">{escape(label)}</text>'
+            for y, label in self.gridlines
+        )
+        line = f'<polyline points="{self.line}" fill="none" stroke="#0b3d6b" stroke-width="2"/>' if self.line else ""
+        return (
+            f'<g><text x="4" y="{self.middle}" font-size="12" font-weight="bold" fill="#212529"'
+            f' dominant-baseline="middle">{escape(self.title)}</text>'
+            f'<text x="4" y="{_shifted(self.middle, 14)}" font-size="10" fill="#495057"'
+            f' dominant-baseline="middle">0–{self.maximum}</text>'
+            f"{gridlines}{line}{self.points_svg}</g>"
+        )
+
     @property
     def points_svg(self):
         """A circle per point (filled: complete; hollow: partial) with its label as tooltip."""
@@ -193,6 +223,14 @@ class OutcomeChart:
     @property
     def empty(self):
         return not any(panel.points for panel in self.panels) and not self.sessions and not self.events
+
+    @property
+    def panels_svg(self):
+        return mark_safe("\n".join(panel.svg(self.left, self.right) for panel in self.panels))
+
+    @property
+    def ticks_svg(self):
+        return _ticks_svg(self.ticks, self.axis_y)
 
     @property
     def session_top(self):
@@ -360,6 +398,22 @@ class DoseChart:
     @property
     def empty(self):
         return not self.marks
+
+    @property
+    def lanes_svg(self):
+        """A line under each muscle and side's lane, and its name (cut to 26 characters)."""
+        return mark_safe(
+            "\n".join(
+                f'<line x1="{self.left}" x2="{self.right}" y1="{lane.bottom}" y2="{lane.bottom}" stroke="#e1e4e8"'
+                f' stroke-width="1"/><text x="4" y="{lane.middle}" font-size="11" fill="#212529"'
+                f' dominant-baseline="middle">{escape(Truncator(lane.label).chars(26))}</text>'
+                for lane in self.lanes
+            )
+        )
+
+    @property
+    def ticks_svg(self):
+        return _ticks_svg(self.ticks, self.axis_y)
 
     @property
     def marks_svg(self):
