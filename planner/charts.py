@@ -499,24 +499,27 @@ def dose_chart(sessions, *, axis=None, width=WIDTH):
     # Marks of neighbouring sessions must not overlap: the largest dose fills the gap between them.
     largest_radius = max(3.5, min(MAX_RADIUS, spacing / 2 - 0.5))
     marks = []
+    show_short = spacing >= MIN_LABEL_SPACING
     for session in ordered:
         shape, colour = styles[session.product_code]
         x = axis.x(session.day)
+        day_text = _date_text(session.day)
+        full_size = float(largest.get(session.product_code, 0))  # this product's largest dose: full size
         for muscle, side, dose in session.rows:
             if dose is None:
                 continue
-            lane = lanes[(muscle, side)]
-            radius = 2 + (largest_radius - 2) * math.sqrt(float(dose) / float(largest[session.product_code]))
-            text = f"{amount(dose)} {session.units_label}"
+            middle = lanes[(muscle, side)].middle
+            radius = 2 + (largest_radius - 2) * math.sqrt(float(dose) / full_size)
+            number = amount(dose)
             marks.append(
                 DoseMark(
                     x=x,
-                    y=lane.middle,
-                    path=shape_path(shape, x, lane.middle, radius),
+                    y=middle,
+                    path=shape_path(shape, x, middle, radius),
                     colour=colour,
-                    label=f"{_date_text(session.day)}: {side} {muscle[:1].lower()}{muscle[1:]} {text}",
-                    short=amount(dose),
-                    show_short=spacing >= MIN_LABEL_SPACING,
+                    label=f"{day_text}: {side} {muscle[:1].lower()}{muscle[1:]} {number} {session.units_label}",
+                    short=number,
+                    show_short=show_short,
                 )
             )
     products = []
