@@ -29,11 +29,12 @@ class PlottedPoint:
     day: date
     total: Decimal
     complete: bool
+    label: str  # "12 Mar 2026: 42.5 (partial)": the tooltip, the text alternative and the description
 
-    @property
-    def label(self):
-        state = "" if self.complete else " (partial)"
-        return f"{self.day:%d %b %Y}: {format_score(self.total)}{state}"
+
+def _label(point):
+    state = "" if point.complete else " (partial)"
+    return f"{point.day:%d %b %Y}: {format_score(point.total)}{state}"
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,9 @@ def trend_chart(points, *, width=360, height=140, maximum=85):
             x = left + (right - left) * (point.day - first).days / span if span else (left + right) / 2
             value = min(max(float(point.total), 0.0), float(maximum))
             y = bottom - (bottom - top) * value / maximum
-            plotted.append(PlottedPoint(round(x, 1), round(y, 1), point.day, point.total, point.complete))
+            plotted.append(
+                PlottedPoint(round(x, 1), round(y, 1), point.day, point.total, point.complete, _label(point))
+            )
     line = " ".join(f"{point.x},{point.y}" for point in plotted if point.complete)
     ticks = tuple((round(bottom - (bottom - top) * value / maximum, 1), str(value)) for value in (0, 40, maximum))
     return TrendChart(
