@@ -6,7 +6,6 @@ from html import escape
 
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import dateformat
 from django.utils.safestring import mark_safe
 
 from patients import posture, scoring
@@ -261,6 +260,17 @@ def _scale_html(result, total_html):
     )
 
 
+# The app's pages are in English: the names Django's date filter "D d M Y" gives, without its per-call cost.
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_STATUS_LABELS = dict(Visit.Status.choices)
+
+
+def _day_text(day):
+    """'Sat 28 Nov 2026'."""
+    return f"{_WEEKDAYS[day.weekday()]} {day.day:02d} {_MONTHS[day.month - 1]} {day.year}"
+
+
 def _term(label, value_html, value_class=""):
     """A term and its value in a card's list (``value_html`` is markup, escaped by the caller)."""
     return f'<dt class="col-sm-3 col-lg-2">{label}</dt><dd class="col-sm-9 col-lg-10{value_class}">{value_html}</dd>'
@@ -294,11 +304,11 @@ def _visit_card(record, url):
         rows.append(_term("Side effects", f'<ul class="list-unstyled mb-0">{items}</ul>'))
     # What other apps add (patients.chart providers) is already safe markup (see visit_summaries).
     rows += [f'<dd class="col-12 mb-0 visit-extra">{html}</dd>' for html in record.extra]
-    status = f'<span class="badge status-{escape(visit.status)}">{escape(visit.get_status_display())}</span>'
+    status = f'<span class="badge status-{escape(visit.status)}">{escape(_STATUS_LABELS[visit.status])}</span>'
     return mark_safe(
         f'<li class="card mb-2 visit-card{" border-danger" if record.red_flags else ""}" id="visit-{visit.pk}">'
         '<div class="card-body py-2"><div class="d-flex flex-wrap justify-content-between gap-2">'
-        f'<h3 class="h6 mb-1"><a href="{escape(url)}">{dateformat.format(visit.date, "D d M Y")}</a> {status}</h3>'
+        f'<h3 class="h6 mb-1"><a href="{escape(url)}">{_day_text(visit.date)}</a> {status}</h3>'
         f"{recorded_by}</div>"
         f'<dl class="row small mb-0 visit-summary">{"".join(rows)}</dl></div></li>'
     )
