@@ -4,6 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from html import escape
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -127,8 +128,26 @@ def _visit_record(visit, findings, adverse_events):
 
 
 def visit_record_get(pk):
-    """The VisitRecord for one visit; raises Visit.DoesNotExist."""
-    return visit_record(visit_with_records().get(pk=pk))
+    """The VisitRecord for one visit (the visit page); raises Visit.DoesNotExist.
+
+    Four queries rather than visit_with_records' three: PostgreSQL takes longer to plan its eight-table
+    join (about 1.5 ms) than to run this six-table one, the query for who booked and recorded the visit,
+    and the two for its posture components and side effects together.
+    """
+    visit = Visit.objects.select_related("patient", "posture_assessment", "twstrs", "tsui", "outcome").get(pk=pk)
+    users = get_user_model().objects.in_bulk({visit.recorded_by_id, visit.booked_by_id} - {None})
+    visit.recorded_by, visit.booked_by = users.get(visit.recorded_by_id), users.get(visit.booked_by_id)
+    findings = None
+    if _one_to_one(visit, "posture_assessment", PostureAssessment) is not None:
+        components = PostureComponent.objects.filter(assessment__visit=visit).order_by("pk")
+        findings = posture.ordered(
+            posture.Finding(code=code, direction=direction, severity=severity)
+            for code, direction, severity in components.values_list("code", "direction", "severity")
+        )
+    events = list(AdverseEvent.objects.filter(visit=visit).order_by("pk"))
+    for event in events:
+        event.visit = visit
+    return _visit_record(visit, findings, events)
 
 
 def twstrs_for_visit(visit):
