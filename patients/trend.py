@@ -8,6 +8,9 @@ and left off the line, because a partial total understates the real one.
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from html import escape
+
+from django.utils.safestring import mark_safe
 
 from patients.scoring import format_score
 
@@ -26,11 +29,12 @@ class PlottedPoint:
     day: date
     total: Decimal
     complete: bool
+    label: str  # "12 Mar 2026: 42.5 (partial)": the tooltip, the text alternative and the description
 
-    @property
-    def label(self):
-        state = "" if self.complete else " (partial)"
-        return f"{self.day:%d %b %Y}: {format_score(self.total)}{state}"
+
+def _label(point):
+    state = "" if point.complete else " (partial)"
+    return f"{point.day:%d %b %Y}: {format_score(point.total)}{state}"
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,25 @@ class TrendChart:
     @property
     def empty(self):
         return not self.points
+
+    # A point per visit: built here as markup rather than by two template loops (a chart may have dozens),
+    # with f-strings; the coordinates are numbers and every label goes through escape() (html.escape).
+    @property
+    def points_svg(self):
+        """A circle per total (filled: complete; hollow: partial) with its label as tooltip."""
+        return mark_safe(
+            "\n".join(
+                f'<circle cx="{point.x}" cy="{point.y}" r="4" '
+                f'class="{"trend-point" if point.complete else "trend-point-partial"}">'
+                f"<title>{escape(point.label)}</title></circle>"
+                for point in self.points
+            )
+        )
+
+    @property
+    def values_html(self):
+        """The same totals as a list, the chart's text alternative."""
+        return mark_safe("".join(f"<li>{escape(point.label)}</li>" for point in self.points))
 
     @property
     def description(self):
@@ -70,7 +93,9 @@ def trend_chart(points, *, width=360, height=140, maximum=85):
             x = left + (right - left) * (point.day - first).days / span if span else (left + right) / 2
             value = min(max(float(point.total), 0.0), float(maximum))
             y = bottom - (bottom - top) * value / maximum
-            plotted.append(PlottedPoint(round(x, 1), round(y, 1), point.day, point.total, point.complete))
+            plotted.append(
+                PlottedPoint(round(x, 1), round(y, 1), point.day, point.total, point.complete, _label(point))
+            )
     line = " ".join(f"{point.x},{point.y}" for point in plotted if point.complete)
     ticks = tuple((round(bottom - (bottom - top) * value / maximum, 1), str(value)) for value in (0, 40, maximum))
     return TrendChart(

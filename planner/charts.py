@@ -20,9 +20,10 @@ import math
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from html import escape
 
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 
 from planner.reference.formatting import amount
 
@@ -51,6 +52,10 @@ PRODUCT_STYLES = (
 )
 # The repeated marks (a point per visit, a mark per dose row) are built here as markup, once, rather
 # than by template loops: a 40-visit chart has hundreds of them. The templates keep the rest.
+# They are plain f-strings rather than format_html: in a loop of hundreds, format_html's per-argument
+# lazy-string checks cost more than the drawing. The rule that keeps them safe: every number comes from
+# the layout arithmetic, and every string goes through escape() (the standard library's html.escape,
+# which is what django.utils.html.escape applies), so the markup is the same as format_html's.
 COMPLETE_POINT = mark_safe('fill="#0b3d6b"')
 PARTIAL_POINT = mark_safe('fill="#ffffff" stroke="#0b3d6b" stroke-width="1.5"')
 RED_FLAG_EVENT = mark_safe('fill="#b00020" stroke="#b00020"')
@@ -67,6 +72,18 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 
 def _date_text(day):
     return f"{day.day:02d} {MONTHS[day.month - 1]} {day.year}"
+
+
+def _ticks_svg(ticks, axis_y):
+    """The time axis: a short line and a label at each (x, label) tick."""
+    return mark_safe(
+        "\n".join(
+            f'<line x1="{x}" x2="{x}" y1="{_shifted(axis_y, -4)}" y2="{axis_y}" stroke="#495057" stroke-width="1"/>'
+            f'<text x="{x}" y="{_shifted(axis_y, 12)}" font-size="10" fill="#495057" text-anchor="middle">'
+            f"{escape(label)}</text>"
+            for x, label in ticks
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -145,16 +162,32 @@ class Panel:
         """(y, label) for 0 and the maximum."""
         return ((self.bottom, "0"), (self.top, str(self.maximum)))
 
+    def svg(self, left, right):
+        """The panel: its title and scale, gridlines at 0 and the maximum, the line and the points."""
+        gridlines = "".join(
+            f'<line x1="{left}" x2="{right}" y1="{y}" y2="{y}" stroke="#c4c9cf" stroke-width="1"/>'
+            f'<text x="{_shifted(left, -4)}" y="{y}" font-size="9" fill="#495057" text-anchor="end"'
+            f' dominant-baseline="middle">{escape(label)}</text>'
+            for y, label in self.gridlines
+        )
+        line = f'<polyline points="{self.line}" fill="none" stroke="#0b3d6b" stroke-width="2"/>' if self.line else ""
+        return (
+            f'<g><text x="4" y="{self.middle}" font-size="12" font-weight="bold" fill="#212529"'
+            f' dominant-baseline="middle">{escape(self.title)}</text>'
+            f'<text x="4" y="{_shifted(self.middle, 14)}" font-size="10" fill="#495057"'
+            f' dominant-baseline="middle">0–{self.maximum}</text>'
+            f"{gridlines}{line}{self.points_svg}</g>"
+        )
+
     @property
     def points_svg(self):
         """A circle per point (filled: complete; hollow: partial) with its label as tooltip."""
-        return format_html_join(
-            "\n",
-            '<circle cx="{}" cy="{}" r="3.5" {}><title>{}</title></circle>',
-            (
-                (point.x, point.y, COMPLETE_POINT if point.complete else PARTIAL_POINT, point.label)
+        return mark_safe(
+            "\n".join(
+                f'<circle cx="{point.x}" cy="{point.y}" r="3.5" {COMPLETE_POINT if point.complete else PARTIAL_POINT}>'
+                f"<title>{escape(point.label)}</title></circle>"
                 for point in self.points
-            ),
+            )
         )
 
 
@@ -192,6 +225,14 @@ class OutcomeChart:
         return not any(panel.points for panel in self.panels) and not self.sessions and not self.events
 
     @property
+    def panels_svg(self):
+        return mark_safe("\n".join(panel.svg(self.left, self.right) for panel in self.panels))
+
+    @property
+    def ticks_svg(self):
+        return _ticks_svg(self.ticks, self.axis_y)
+
+    @property
     def session_top(self):
         return self.panels[0].top
 
@@ -202,32 +243,26 @@ class OutcomeChart:
     @property
     def sessions_svg(self):
         """A dashed vertical line per signed session, with its date and product as tooltip."""
-        return format_html_join(
-            "\n",
-            '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#8d99a6" stroke-width="1" stroke-dasharray="3 3">'
-            "<title>Signed session {}</title></line>",
-            ((line.x, line.x, self.session_top, self.session_bottom, line.label) for line in self.sessions),
+        top, bottom = self.session_top, self.session_bottom
+        return mark_safe(
+            "\n".join(
+                f'<line x1="{line.x}" x2="{line.x}" y1="{top}" y2="{bottom}" stroke="#8d99a6" stroke-width="1"'
+                f' stroke-dasharray="3 3"><title>Signed session {escape(line.label)}</title></line>'
+                for line in self.sessions
+            )
         )
 
     @property
     def events_svg(self):
         """A warning triangle per reported side effect (filled red: red flag), with its label as tooltip."""
-        return format_html_join(
-            "\n",
-            '<g><path d="{}" {}/><text x="{}" y="{}" font-size="8" font-weight="bold" text-anchor="middle"'
-            ' dominant-baseline="middle" fill="{}">!</text><title>{}{}</title></g>',
-            (
-                (
-                    mark.path,
-                    RED_FLAG_EVENT if mark.red_flag else OTHER_EVENT,
-                    mark.x,
-                    _shifted(mark.y, 2),
-                    "#ffffff" if mark.red_flag else "#8a4100",
-                    "Red flag: " if mark.red_flag else "",
-                    mark.label,
-                )
+        return mark_safe(
+            "\n".join(
+                f'<g><path d="{escape(mark.path)}" {RED_FLAG_EVENT if mark.red_flag else OTHER_EVENT}/>'
+                f'<text x="{mark.x}" y="{_shifted(mark.y, 2)}" font-size="8" font-weight="bold" text-anchor="middle"'
+                f' dominant-baseline="middle" fill="{"#ffffff" if mark.red_flag else "#8a4100"}">!</text>'
+                f"<title>{'Red flag: ' if mark.red_flag else ''}{escape(mark.label)}</title></g>"
                 for mark in self.events
-            ),
+            )
         )
 
 
@@ -365,29 +400,39 @@ class DoseChart:
         return not self.marks
 
     @property
+    def lanes_svg(self):
+        """A line under each muscle and side's lane, and its name (cut to 26 characters)."""
+        return mark_safe(
+            "\n".join(
+                f'<line x1="{self.left}" x2="{self.right}" y1="{lane.bottom}" y2="{lane.bottom}" stroke="#e1e4e8"'
+                f' stroke-width="1"/><text x="4" y="{lane.middle}" font-size="11" fill="#212529"'
+                f' dominant-baseline="middle">{escape(Truncator(lane.label).chars(26))}</text>'
+                for lane in self.lanes
+            )
+        )
+
+    @property
+    def ticks_svg(self):
+        return _ticks_svg(self.ticks, self.axis_y)
+
+    @property
     def marks_svg(self):
         """A mark per dose row in its product's shape and colour, the dose beside it when there is room."""
-        return format_html_join(
-            "\n",
-            '<g><path d="{}" fill="{}" fill-opacity="0.85" stroke="{}" stroke-width="1"/>{}<title>{}</title></g>',
-            (
-                (
-                    mark.path,
-                    mark.colour,
-                    mark.colour,
-                    format_html(
-                        '<text x="{}" y="{}" font-size="9" fill="#212529">{}</text>',
-                        _shifted(mark.x, 10),
-                        _shifted(mark.y, -6),
-                        mark.short,
-                    )
-                    if mark.show_short
-                    else "",
-                    mark.label,
-                )
-                for mark in self.marks
-            ),
+        return mark_safe("\n".join(_dose_mark(mark) for mark in self.marks))
+
+
+def _dose_mark(mark):
+    colour = escape(mark.colour)
+    number = ""
+    if mark.show_short:
+        number = (
+            f'<text x="{_shifted(mark.x, 10)}" y="{_shifted(mark.y, -6)}" font-size="9" fill="#212529">'
+            f"{escape(mark.short)}</text>"
         )
+    return (
+        f'<g><path d="{escape(mark.path)}" fill="{colour}" fill-opacity="0.85" stroke="{colour}" stroke-width="1"/>'
+        f"{number}<title>{escape(mark.label)}</title></g>"
+    )
 
 
 def shape_path(shape, x, y, r):
@@ -454,24 +499,27 @@ def dose_chart(sessions, *, axis=None, width=WIDTH):
     # Marks of neighbouring sessions must not overlap: the largest dose fills the gap between them.
     largest_radius = max(3.5, min(MAX_RADIUS, spacing / 2 - 0.5))
     marks = []
+    show_short = spacing >= MIN_LABEL_SPACING
     for session in ordered:
         shape, colour = styles[session.product_code]
         x = axis.x(session.day)
+        day_text = _date_text(session.day)
+        full_size = float(largest.get(session.product_code, 0))  # this product's largest dose: full size
         for muscle, side, dose in session.rows:
             if dose is None:
                 continue
-            lane = lanes[(muscle, side)]
-            radius = 2 + (largest_radius - 2) * math.sqrt(float(dose) / float(largest[session.product_code]))
-            text = f"{amount(dose)} {session.units_label}"
+            middle = lanes[(muscle, side)].middle
+            radius = 2 + (largest_radius - 2) * math.sqrt(float(dose) / full_size)
+            number = amount(dose)
             marks.append(
                 DoseMark(
                     x=x,
-                    y=lane.middle,
-                    path=shape_path(shape, x, lane.middle, radius),
+                    y=middle,
+                    path=shape_path(shape, x, middle, radius),
                     colour=colour,
-                    label=f"{_date_text(session.day)}: {side} {muscle[:1].lower()}{muscle[1:]} {text}",
-                    short=amount(dose),
-                    show_short=spacing >= MIN_LABEL_SPACING,
+                    label=f"{day_text}: {side} {muscle[:1].lower()}{muscle[1:]} {number} {session.units_label}",
+                    short=number,
+                    show_short=show_short,
                 )
             )
     products = []

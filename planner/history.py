@@ -139,28 +139,51 @@ def current_sessions(queryset=None):
 
 
 _LOADED = "_planner_sessions"  # the attribute on each Visit that keeps its loaded sessions
+# Injection.guidance labels by value, looked up once rather than per row (get_guidance_display()).
+_GUIDANCE = dict(Injection._meta.get_field("guidance").flatchoices)
 
 
 def visit_sessions(visits):
-    """{visit_id: [session, ...] oldest first}: every session of these visits with product and rows.
+    """{visit_id: [session, ...] oldest first}: every session of these visits with product and doses.
 
     Two queries the first time, none after: the chart's two planner providers (the line per visit and
     the outcomes section) get the same Visit objects, so the result is kept on each visit for as long
     as the request holds them (never across requests). Each session's .visit is that visit object and
-    its rows, in order, are in session.loaded_rows (session_rows() reads either).
+    its rows, in order, are in session.loaded_doses as Dose (session_doses() reads either). The rows are
+    read as plain values, not model instances: a 40-visit chart has hundreds of them.
     """
     missing = [visit for visit in visits if not hasattr(visit, _LOADED)]
     if missing:
         by_visit = {visit.pk: visit for visit in missing}
-        sessions = list(InjectionSession.objects.filter(visit_id__in=by_visit).select_related("product").order_by("id"))
+        sessions = list(
+            InjectionSession.objects.filter(visit_id__in=by_visit)
+            .select_related("product")
+            .defer("findings_at_signing")  # a JSON list per session that no history view reads
+            .order_by("id")
+        )
         by_session = {session.pk: session for session in sessions}
         for session in sessions:
             session.visit = by_visit[session.visit_id]
-            session.loaded_rows = []
-        rows = Injection.objects.filter(session_id__in=by_session).select_related("muscle").order_by("position", "pk")
-        for row in rows:
-            row.session = by_session[row.session_id]
-            row.session.loaded_rows.append(row)
+            session.loaded_doses = []
+        rows = (
+            Injection.objects.filter(session_id__in=by_session)
+            .order_by("position", "pk")
+            .values_list("session_id", "pk", "muscle__code", "muscle__name", "side", "dose", "sites", "guidance")
+        )
+        for session_id, pk, muscle_code, muscle_name, side, dose, sites, guidance in rows:
+            session = by_session[session_id]
+            session.loaded_doses.append(
+                Dose(
+                    injection_id=pk,
+                    muscle_code=muscle_code,
+                    muscle_name=muscle_name,
+                    side=side,
+                    dose=dose,
+                    sites=sites,
+                    guidance=_GUIDANCE.get(guidance, guidance),
+                    units_label=session.product.units_label,
+                )
+            )
         for visit in missing:
             setattr(visit, _LOADED, [])
         for session in sessions:
@@ -169,9 +192,16 @@ def visit_sessions(visits):
 
 
 def session_rows(session):
-    """The session's injection rows in order: the ones visit_sessions() loaded, else a query (or prefetch)."""
-    rows = getattr(session, "loaded_rows", None)
-    return session.injections.all() if rows is None else rows
+    """The session's injection rows in order (a query, or a prefetch of ``injections``)."""
+    return session.injections.all()
+
+
+def session_doses(session):
+    """The session's rows in order as Dose: the ones visit_sessions() loaded, else from session_rows()."""
+    doses = getattr(session, "loaded_doses", None)
+    if doses is None:
+        doses = [_dose(row, session.product.units_label) for row in session_rows(session)]
+    return doses
 
 
 def current_of(sessions):
@@ -194,7 +224,7 @@ def build_cycles(sessions, records):
         Cycle(
             session=session,
             date=session.visit.date,
-            doses=[_dose(row, session.product.units_label) for row in session_rows(session)],
+            doses=session_doses(session),
         )
         for session in sorted(sessions, key=lambda s: (s.visit.date, s.pk))
     ]

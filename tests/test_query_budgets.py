@@ -44,8 +44,10 @@ BUDGETS = {
     # The patient; visits with their one-to-one records; posture components; side effects; and the
     # sessions plus their rows, loaded once for both planner sections (visit summaries, treatment history).
     "patient chart": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 6,
-    # The visit with its records; posture components; side effects; the plan summary (sessions, rows).
-    "visit record": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 5,
+    # The visit with its records; who booked and recorded it (a query of its own: PostgreSQL plans the
+    # eight-table join slower than it runs two); posture components; side effects; the plan summary
+    # (sessions, rows).
+    "visit record": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 6,
     # Count of entries and the page of 50 (with the MRNs in the same query).
     "audit report": MIDDLEWARE_AND_NAV + 2,
 }
@@ -84,7 +86,8 @@ def add_visits(patient, count, user):
     muscles = list(Muscle.objects.filter(code__in=["SPLENIUS_CAPITIS", "TRAPEZIUS_UPPER", "LEVATOR_SCAPULAE"]))
     visits = []
     for number in range(count):
-        visit = VisitFactory(patient=patient, date=patient.diagnosis_date + timedelta(weeks=12 * (number + 1)))
+        day = patient.diagnosis_date + timedelta(weeks=12 * (number + 1))
+        visit = VisitFactory(patient=patient, date=day, booked_by=user, recorded_by=user)
         assessment = PostureAssessmentFactory(visit=visit)
         PostureComponentFactory(assessment=assessment)
         PostureComponentFactory(assessment=assessment, code="LATEROCAPUT", direction="left", severity=1)

@@ -10,8 +10,9 @@ from django.utils.html import format_html
 
 from patients import chart as chart_registry
 from patients import selectors, services
-from patients.models import AdverseEvent, PostureComponent, TwstrsAssessment, Visit
+from patients.models import AdverseEvent, PostureComponent, TsuiAssessment, TwstrsAssessment, Visit, VisitOutcome
 from patients.posture import Finding
+from tests.factories import NURSE, make_user
 from tests.patients.conftest import TODAY
 from tests.patients.factories import (
     FULL_TWSTRS_TYPED,
@@ -183,3 +184,33 @@ def test_recording_through_the_services_shows_on_the_chart(client_for, nurse, pa
     assert "R torticaput 3, L laterocollis 2" in html
     assert "<strong>36.25</strong> / 85" in html
     assert "recorded by" in html
+
+
+def test_what_people_type_comes_out_escaped_on_the_visit_cards(client_for, patient):
+    recorder = make_user(NURSE, username="recorder", first_name="<b>Ann</b>", last_name="O'Neil")
+    visit = VisitFactory(patient=patient, date=TODAY, recorded_by=recorder)
+    AdverseEventFactory(visit=visit, kind=AdverseEvent.Kind.OTHER, other_kind="<script>alert(1)</script>")
+    html = chart_html(client_for, patient)
+    assert "<script>alert(1)" not in html and "<b>Ann" not in html
+    assert "recorded by &lt;b&gt;Ann&lt;/b&gt; O&#x27;Neil" in html
+    assert "<li>&lt;script&gt;alert(1)&lt;/script&gt;: mild, from day 5 for 14 days</li>" in html
+
+
+def test_a_card_shows_a_partial_tsui_the_pain_and_impression_and_a_red_flag_in_words(client_for, patient):
+    visit = recorded_visit(patient, TODAY)
+    TsuiAssessment.objects.create(visit=visit, rotation=2, tilt=1, antero_retrocollis=0, duration=2)
+    VisitOutcome.objects.create(visit=visit, pain_now=4, pgic=VisitOutcome.Pgic.MUCH_IMPROVED)
+    AdverseEventFactory(visit=visit, kind=AdverseEvent.Kind.BREATHING, severity="moderate", duration_days=None)
+    html = chart_html(client_for, patient)
+    card = html[html.index(f'<li class="card mb-2 visit-card border-danger" id="visit-{visit.pk}">') :]
+    card = card[: card.index("</li></ul>")]
+    assert f'<a href="{reverse("patients:visit_detail", args=[visit.pk])}">{TODAY:%a %d %b %Y}</a>' in card
+    assert '<span class="badge status-completed">Completed</span>' in card
+    assert '6 / 25 <span class="badge text-bg-warning">partial: 6 of 7 Tsui items</span>' in card
+    assert (
+        '<dt class="col-sm-3 col-lg-2">Pain, PGIC</dt><dd class="col-sm-9 col-lg-10">pain 4/10; 2 Much improved' in card
+    )
+    assert (
+        '<li class="text-danger-emphasis fw-semibold"><span aria-hidden="true">⚠ </span>'
+        '<span class="visually-hidden">Red flag: </span>Breathing difficulty: moderate, from day 5, ongoing'
+    ) in card
