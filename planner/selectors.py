@@ -4,6 +4,7 @@ Each function does a fixed number of queries whatever the size of the data (pref
 walks), so the editor's query count does not grow with the patient's history or the rules table.
 """
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -62,7 +63,9 @@ _reference_cache = {}
 PLAN_HISTORY_MODELS = ("historicalinjectionsession", "historicalinjection", "historicalfindingacknowledgement")
 
 
-def reference_revision():
+@functools.cache
+def _revision_sql():
+    """The revision query (the list of reference history tables is fixed once the apps are loaded)."""
     from django.apps import apps
 
     history_models = [
@@ -74,8 +77,12 @@ def reference_revision():
     columns = ", ".join(
         f"(SELECT MAX({quote(model._meta.pk.column)}) FROM {quote(model._meta.db_table)})" for model in history_models
     )
+    return f"SELECT {columns}"
+
+
+def reference_revision():
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns}")
+        cursor.execute(_revision_sql())
         return tuple(cursor.fetchone())
 
 
@@ -354,6 +361,7 @@ def saved_rows(session):
 def session_for_view(pk):
     """One session with what every plan page shows (raises InjectionSession.DoesNotExist).
 
+    Acknowledgements exist only once signed: the signed views load them (views._findings_with_acknowledgements).
     The people (signer, preparer) come in their own small queries, only when set: each further join
     to the user table makes PostgreSQL plan the query much longer than it takes to run (2 ms of
     planning for this one with all of them, against 0.4 ms without).
@@ -364,7 +372,6 @@ def session_for_view(pk):
             "signed_by",
             "prepared_by",
             Prefetch("injections", queryset=Injection.objects.select_related("muscle")),
-            "acknowledgements__acknowledged_by",
         )
         .get(pk=pk)
     )

@@ -157,28 +157,56 @@ DOSE_KINDS = {
 }
 
 
+# The badge for a rule that is not fully verified: (Bootstrap classes, words).
+VERIFICATION_BADGES = {
+    "unverified": ("text-bg-warning", "unverified"),
+    "partly_verified": ("text-bg-light border", "partly verified"),
+}
+
+
 def _suggestion_rows(candidates, product, planned):
-    """What the editor shows per candidate, every dose range spelled out in the product's units."""
+    """What the editor shows per candidate, as text; every dose range spelled out in the product's units.
+
+    Composed here rather than in the template: two dozen candidates, each with its reasons and ranges,
+    were most of the editor's template time.
+    """
     shown = selectors.as_product(product) if product is not None else None
-    return [
-        {
-            "candidate": candidate,
-            "in_plan": (candidate.muscle_code, candidate.side) in planned,
-            "ranges": [
-                {
-                    "kind": DOSE_KINDS.get(dose_range.kind, "Dose"),
-                    "text": dose_range.describe(shown),
-                    "sources": ", ".join(dose_range.source_codes),
-                    "verification": str(dose_range.verification),
-                    "verification_label": str(dose_range.verification).replace("_", " "),
-                }
-                for dose_range in candidate.dose_ranges
-            ]
-            if shown is not None
-            else [],
-        }
-        for candidate in candidates
-    ]
+    items = []
+    for candidate in candidates:
+        name = f"{candidate.side} {candidate.muscle_name.lower()}"  # "left sternocleidomastoid"
+        items.append(
+            {
+                "name": name[:1].upper() + name[1:],
+                "add_value": f"add:{candidate.muscle_code}:{candidate.side}",
+                "add_label": f"Add {name}",
+                "in_plan": (candidate.muscle_code, candidate.side) in planned,
+                "preselect": candidate.preselect,
+                "priority": str(candidate.priority),
+                "verification": VERIFICATION_BADGES.get(str(candidate.verification)),
+                "needs_review": candidate.needs_review,
+                "conflict": candidate.conflict,
+                "reasons": [
+                    f"{reason.text} ({', '.join(reason.rule.source_codes)})"
+                    if reason.rule.source_codes
+                    else reason.text
+                    for reason in candidate.reasons
+                ],
+                "ranges": [
+                    {
+                        "text": f"{DOSE_KINDS.get(dose_range.kind, 'Dose')}: {dose_range.describe(shown)} · "
+                        f"{', '.join(dose_range.source_codes)}",
+                        "unverified": ""
+                        if dose_range.verification == "verified"
+                        else str(dose_range.verification).replace("_", " "),
+                    }
+                    for dose_range in candidate.dose_ranges
+                ]
+                if shown is not None
+                else [],
+                "dose_note": candidate.dose_note if shown is not None else "",
+            }
+        )
+    return items
 
 
 def _feedback_context(session, product, rows, *, reference=None, previous=None):
@@ -447,7 +475,7 @@ def _record_context(session):
 
 def _findings_with_acknowledgements(session):
     """The findings stored at signing, each warning with who acknowledged it and why."""
-    acknowledgements = {ack.finding_key: ack for ack in session.acknowledgements.all()}
+    acknowledgements = {ack.finding_key: ack for ack in session.acknowledgements.select_related("acknowledged_by")}
     return [
         {**finding, "acknowledgement": acknowledgements.get(finding["key"])} for finding in session.findings_at_signing
     ]
