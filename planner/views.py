@@ -284,8 +284,16 @@ def _render_editor(request, session, plan_form, formset, product, rows, status=2
         "visit": session.visit,
         "patient": session.visit.patient,
         "plan_form": plan_form,
-        "formset": formset,
+        # The formset itself is not in the context: the template's first lookup on it (formset["prefix"])
+        # would build every row form, which _editor_rows avoids for a saved plan.
         "rows": _editor_rows(formset, reference.muscle_names),
+        "formset_errors": formset.non_form_errors(),
+        "management": {
+            "prefix": formset.prefix,
+            "initial": formset.initial_form_count(),
+            "min": formset.min_num,
+            "max": formset.max_num,
+        },
         "product_choices": reference.product_choices,
         "muscle_choices": reference.muscle_choices,
         "guidance_choices": InjectionSession.Guidance.choices,
