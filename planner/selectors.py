@@ -5,7 +5,7 @@ walks), so the editor's query count does not grow with the patient's history or 
 """
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
@@ -54,6 +54,9 @@ class ReferenceInputs:
     muscle_names: dict  # {pk: name} of every muscle, active or not (a planned row may name a retired one)
     muscle_choices: tuple  # (pk, name) of the active muscles, by name
     product_choices: tuple  # (pk, "Brand (generic)") of the active products, in the products' order
+    # Results computed from these inputs alone, kept with them (views._suggestion_list): they are
+    # dropped with the inputs when a reference row changes.
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 # Reference inputs per product, kept per process while the reference tables are unchanged. Every change
@@ -323,6 +326,7 @@ class PlanReview:
     candidates: tuple
     findings: tuple
     previous: list
+    posture: tuple = ()  # the visit's components (suggest.PostureComponent) the candidates come from
 
 
 def review_plan(session, *, product, rows, reference=None, previous=None):
@@ -351,7 +355,7 @@ def review_plan(session, *, product, rows, reference=None, previous=None):
                 cautions=reference.cautions,
             )
         )
-    return PlanReview(candidates=candidates, findings=findings, previous=previous)
+    return PlanReview(candidates=candidates, findings=findings, previous=previous, posture=posture)
 
 
 def saved_rows(session):

@@ -214,16 +214,57 @@ def _feedback_context(session, product, rows, *, reference=None, previous=None):
         session, product=product, rows=_safety_rows(rows), reference=reference, previous=previous
     )
     totals = plan_totals([(row.muscle.name, row.side, row.dose, row.sites) for row in rows], product, session)
-    planned = {(row.muscle.code, row.side) for row in rows}
     return {
         "review": review,
-        "suggestions": _suggestion_rows(review.candidates, product, planned),
         "totals": totals,
         "product": product,
         "errors": [f for f in review.findings if f.level == "error"],
         "warnings": [f for f in review.findings if f.level == "warning"],
         "infos": [f for f in review.findings if f.level == "info"],
     }
+
+
+def _editor_feedback(session, product, rows, *, can_plan, reference=None, previous=None):
+    """The editor's right-hand side: totals, findings and the suggested muscles, rendered."""
+    reference = reference or selectors.reference_inputs(product)
+    context = _feedback_context(session, product, rows, reference=reference, previous=previous)
+    planned = {(row.muscle.code, row.side) for row in rows}
+    context["suggestion_list"] = _suggestion_list(
+        session.visit, context["review"], reference, product, planned, can_plan
+    )
+    return context
+
+
+SUGGESTION_LIST = "planner/includes/suggestion_list.html"
+RENDERED_LISTS_KEPT = 200  # per product and reference revision
+
+
+def _suggestion_list(visit, review, reference, product, planned, can_plan):
+    """The suggested muscles as HTML, rendered once per process for the same inputs.
+
+    The list is a function of the reference data (``reference``: one product's, at the revision read in
+    this request), the visit's posture components (read in this request), which candidates the plan holds
+    and whether the user may add them. The rendering is kept in ``reference.memo`` under the rest of those
+    inputs, so it is dropped with the reference inputs when any reference row changes, and reused only
+    for exactly the same posture, plan membership and permission. Not kept under DEBUG, where a template
+    can change without a restart, nor when there is no candidate (that message reads the visit).
+    """
+
+    def render_list():
+        items = _suggestion_rows(review.candidates, product, planned)
+        context = {"review": review, "suggestions": items, "can_plan": can_plan, "visit": visit}
+        return render_to_string(SUGGESTION_LIST, context)
+
+    if settings.DEBUG or not review.candidates:
+        return render_list()
+    in_plan = frozenset(key for key in ((c.muscle_code, c.side) for c in review.candidates) if key in planned)
+    key = (SUGGESTION_LIST, review.posture, in_plan, can_plan)
+    html = reference.memo.get(key)
+    if html is None:
+        if len(reference.memo) >= RENDERED_LISTS_KEPT:
+            reference.memo.clear()
+        html = reference.memo[key] = render_list()
+    return html
 
 
 @GET_POST
@@ -279,6 +320,7 @@ def _render_editor(request, session, plan_form, formset, product, rows, status=2
     reference = selectors.reference_inputs(product)
     # The signed sessions before this one: the safety checks and the treatment history both read them.
     previous = selectors.prior_sessions(session)
+    can_plan = request.user.has_perm("planner.plan_injectionsession")
     context = {
         "session": session,
         "visit": session.visit,
@@ -298,13 +340,13 @@ def _render_editor(request, session, plan_form, formset, product, rows, status=2
         "muscle_choices": reference.muscle_choices,
         "guidance_choices": InjectionSession.Guidance.choices,
         "side_choices": Injection.Side.choices,
-        "can_plan": request.user.has_perm("planner.plan_injectionsession"),
+        "can_plan": can_plan,
         "can_prepare": request.user.has_perm("planner.prepare_injectionsession"),
         "can_sign": request.user.has_perm("planner.sign_injectionsession"),
         "history": last_sessions_with_events(
             session.visit.patient, before_date=session.visit.date, limit=3, sessions=previous
         ),
-        **_feedback_context(session, product, rows, reference=reference, previous=previous),
+        **_editor_feedback(session, product, rows, can_plan=can_plan, reference=reference, previous=previous),
     }
     return render(request, "planner/plan_editor.html", context, status=status)
 
@@ -360,13 +402,9 @@ def _plan_post(request, session):
         rows = _rows_from_formset(formset) if formset.is_valid() else _saved_rows(session)
         if not request.htmx:
             return _render_editor(request, session, plan_form, formset, product, rows)
-        context = _feedback_context(session, product, rows)
-        context.update(
-            session=session,
-            visit=session.visit,
-            formset_invalid=not formset.is_valid(),
-            can_plan=request.user.has_perm("planner.plan_injectionsession"),
-        )
+        can_plan = request.user.has_perm("planner.plan_injectionsession")
+        context = _editor_feedback(session, product, rows, can_plan=can_plan)
+        context.update(session=session, visit=session.visit, formset_invalid=not formset.is_valid())
         return render(request, "planner/plan_editor.html#feedback", context)
     if not valid:
         messages.error(request, "Nothing was saved: correct the marked fields.")

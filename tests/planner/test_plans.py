@@ -364,6 +364,43 @@ def test_the_editor_menus_and_row_names_follow_a_reference_change(neuro_client, 
     assert f'<option value="{levator.pk}">' not in page
 
 
+def test_the_suggestion_list_is_rendered_again_whenever_one_of_its_inputs_changes(
+    client, neurologist, nurse, reference_admin, visit
+):
+    """The rendered list is kept per process for the same inputs: each input changing must show."""
+    from planner.models import DoseGuideline
+
+    session = plan(visit, neurologist, rows=())
+    url = reverse("plans:editor", args=[session.pk])
+    client.force_login(neurologist)
+    page = client.get(url).content.decode()
+    assert 'value="add:SCM:left"' in page and "Label table: 25–90 U Botox" not in page
+    assert client.get(url).content.decode().count('class="suggestion"') == page.count('class="suggestion"')
+
+    # Who may add: a nurse sees the same suggestions without the buttons.
+    client.force_login(nurse)
+    nurse_page = client.get(url).content.decode()
+    assert "left sternocleidomastoid: contralateral, primary" in nurse_page
+    assert 'value="add:SCM:left"' not in nurse_page and "Add all recommended" not in nurse_page
+
+    # What the plan holds: a suggested muscle added to the plan shows as in the plan.
+    client.force_login(neurologist)
+    client.post(url, editor_post(session, action="add:SCM:left"))
+    assert 'value="add:SCM:left"' not in client.get(url).content.decode()
+
+    # The posture: a component recorded at the visit brings its own suggestions.
+    assert "for anterocollis" not in page
+    PostureComponentFactory(assessment=visit.posture_assessment, code="ANTEROCOLLIS", direction="", severity=2)
+    assert "for anterocollis" in client.get(url).content.decode()
+
+    # The reference data: a changed guideline shows at once.
+    guideline = DoseGuideline.objects.get(product=product("ONA"), muscle__code="SCM", kind="label_table")
+    guideline.max_units = Decimal(90)
+    guideline._history_user = reference_admin
+    guideline.save()
+    assert "Label table: 25–90 U Botox" in client.get(url).content.decode()
+
+
 def test_reference_inputs_are_reused_until_a_reference_row_changes(reference_admin, django_assert_max_num_queries):
     from planner.models import DoseGuideline
     from planner.selectors import reference_inputs
