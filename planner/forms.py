@@ -48,11 +48,6 @@ class RowForm(forms.Form):
         queryset=Muscle.objects.filter(is_active=True),
         error_messages={"invalid_choice": "This muscle is not in the list of muscles in use."},
     )
-
-    def __init__(self, *args, muscles=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["muscle"].loaded = muscles
-
     side = forms.ChoiceField(label="Side", choices=Injection.Side.choices)
     dose = forms.DecimalField(
         label="Dose (units)",
@@ -67,6 +62,11 @@ class RowForm(forms.Form):
     guidance = forms.ChoiceField(label="Guidance", choices=InjectionSession.Guidance.choices)
     remove = forms.BooleanField(label="Remove", required=False)
 
+    def __init__(self, *args, muscles=None, **kwargs):
+        """``muscles``: {pk: Muscle} of the active muscles, when the formset loaded them for every row."""
+        super().__init__(*args, **kwargs)
+        self.fields["muscle"].loaded = muscles
+
 
 class BaseRowFormSet(forms.BaseFormSet):
     def get_form_kwargs(self, index):
@@ -75,7 +75,7 @@ class BaseRowFormSet(forms.BaseFormSet):
 
     @cached_property
     def active_muscles(self):
-        return RowForm.base_fields["muscle"].queryset.in_bulk()
+        return self.form.base_fields["muscle"].queryset.in_bulk()
 
     def clean(self):
         if any(self.errors):
