@@ -236,7 +236,7 @@ def _editor_feedback(session, product, rows, *, can_plan, reference=None, previo
 
 
 SUGGESTION_LIST = "planner/includes/suggestion_list.html"
-RENDERED_LISTS_KEPT = 200  # per product and reference revision
+RENDERED_LISTS_KEPT = 100  # per product and reference revision (each about 10 kB)
 
 
 def _suggestion_list(visit, review, reference, product, planned, can_plan):
