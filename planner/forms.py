@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import cached_property
 
 from planner.models import Injection, InjectionSession, Muscle, Product
 
@@ -9,8 +10,19 @@ MAX_DOSE = Decimal("100000")
 
 
 class MuscleChoiceField(forms.ModelChoiceField):
+    # {pk: Muscle} of the queryset's muscles when the caller loaded them already (see BaseRowFormSet).
+    loaded = None
+
     def label_from_instance(self, muscle):
         return muscle.name
+
+    def to_python(self, value):
+        if self.loaded is None or value in self.empty_values:
+            return super().to_python(value)
+        try:
+            return self.loaded[int(value)]
+        except (KeyError, TypeError, ValueError):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
 
 
 class PlanForm(forms.Form):
@@ -31,7 +43,11 @@ class PlanForm(forms.Form):
 
 
 class RowForm(forms.Form):
-    muscle = MuscleChoiceField(label="Muscle", queryset=Muscle.objects.filter(is_active=True))
+    muscle = MuscleChoiceField(
+        label="Muscle",
+        queryset=Muscle.objects.filter(is_active=True),
+        error_messages={"invalid_choice": "This muscle is not in the list of muscles in use."},
+    )
     side = forms.ChoiceField(label="Side", choices=Injection.Side.choices)
     dose = forms.DecimalField(
         label="Dose (units)",
@@ -46,8 +62,21 @@ class RowForm(forms.Form):
     guidance = forms.ChoiceField(label="Guidance", choices=InjectionSession.Guidance.choices)
     remove = forms.BooleanField(label="Remove", required=False)
 
+    def __init__(self, *args, muscles=None, **kwargs):
+        """``muscles``: {pk: Muscle} of the active muscles, when the formset loaded them for every row."""
+        super().__init__(*args, **kwargs)
+        self.fields["muscle"].loaded = muscles
+
 
 class BaseRowFormSet(forms.BaseFormSet):
+    def get_form_kwargs(self, index):
+        # One query for every row's muscle, instead of one per row.
+        return {**super().get_form_kwargs(index), "muscles": self.active_muscles}
+
+    @cached_property
+    def active_muscles(self):
+        return self.form.base_fields["muscle"].queryset.in_bulk()
+
     def clean(self):
         if any(self.errors):
             return

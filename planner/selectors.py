@@ -4,7 +4,8 @@ Each function does a fixed number of queries whatever the size of the data (pref
 walks), so the editor's query count does not grow with the patient's history or the rules table.
 """
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
@@ -20,6 +21,7 @@ from planner.models import (
     InjectionSession,
     Muscle,
     PatternComponent,
+    Product,
     ProductLimit,
     Source,
     SuggestionRule,
@@ -48,6 +50,13 @@ class ReferenceInputs:
     dose_ranges: tuple
     limits: object
     cautions: object
+    # The editor's menus and row headers, from the same reference tables (so cached with the rest):
+    muscle_names: dict  # {pk: name} of every muscle, active or not (a planned row may name a retired one)
+    muscle_choices: tuple  # (pk, name) of the active muscles, by name
+    product_choices: tuple  # (pk, "Brand (generic)") of the active products, in the products' order
+    # Results computed from these inputs alone, kept with them (views._suggestion_list): they are
+    # dropped with the inputs when a reference row changes.
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 # Reference inputs per product, kept per process while the reference tables are unchanged. Every change
@@ -57,7 +66,9 @@ _reference_cache = {}
 PLAN_HISTORY_MODELS = ("historicalinjectionsession", "historicalinjection", "historicalfindingacknowledgement")
 
 
-def reference_revision():
+@functools.cache
+def _revision_sql():
+    """The revision query (the list of reference history tables is fixed once the apps are loaded)."""
     from django.apps import apps
 
     history_models = [
@@ -69,8 +80,12 @@ def reference_revision():
     columns = ", ".join(
         f"(SELECT MAX({quote(model._meta.pk.column)}) FROM {quote(model._meta.db_table)})" for model in history_models
     )
+    return f"SELECT {columns}"
+
+
+def reference_revision():
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns}")
+        cursor.execute(_revision_sql())
         return tuple(cursor.fetchone())
 
 
@@ -120,6 +135,7 @@ def _load_reference_inputs(product):
     combined_patterns = tuple(
         suggest.CombinedPattern(code=code, parts=tuple(parts)) for code, parts in sorted(parts_by_pattern.items())
     )
+    all_muscles = list(Muscle.objects.all())
     muscles = {
         muscle.code: safety.MuscleInfo(
             code=muscle.code,
@@ -128,10 +144,15 @@ def _load_reference_inputs(product):
             anterior_neck=muscle.code == "SCM" or muscle.group in ANTERIOR_NECK_GROUPS,
             guidance_basis=GUIDANCE_BASIS,
         )
-        for muscle in Muscle.objects.all()
+        for muscle in all_muscles
+    }
+    menus = {
+        "muscle_names": {muscle.pk: muscle.name for muscle in all_muscles},
+        "muscle_choices": tuple((muscle.pk, muscle.name) for muscle in all_muscles if muscle.is_active),
+        "product_choices": tuple((choice.pk, str(choice)) for choice in Product.objects.filter(is_active=True)),
     }
     if product is None:
-        return ReferenceInputs(rules, combined_patterns, muscles, (), None, None)
+        return ReferenceInputs(rules, combined_patterns, muscles, (), None, None, **menus)
     dose_ranges = tuple(
         suggest.DoseRange(
             product_code=product.code,
@@ -150,7 +171,7 @@ def _load_reference_inputs(product):
     )
     limits = _product_limits(product)
     cautions = _cautions(product)
-    return ReferenceInputs(rules, combined_patterns, muscles, dose_ranges, limits, cautions)
+    return ReferenceInputs(rules, combined_patterns, muscles, dose_ranges, limits, cautions, **menus)
 
 
 def _limit(effective, cls=safety.Limit, **extra):
@@ -305,6 +326,7 @@ class PlanReview:
     candidates: tuple
     findings: tuple
     previous: list
+    posture: tuple = ()  # the visit's components (suggest.PostureComponent) the candidates come from
 
 
 def review_plan(session, *, product, rows, reference=None, previous=None):
@@ -333,7 +355,7 @@ def review_plan(session, *, product, rows, reference=None, previous=None):
                 cautions=reference.cautions,
             )
         )
-    return PlanReview(candidates=candidates, findings=findings, previous=previous)
+    return PlanReview(candidates=candidates, findings=findings, previous=previous, posture=posture)
 
 
 def saved_rows(session):
@@ -341,15 +363,16 @@ def saved_rows(session):
 
 
 def session_for_view(pk):
-    """One session with what every plan page shows (raises InjectionSession.DoesNotExist)."""
+    """One session with what every plan page shows (raises InjectionSession.DoesNotExist).
+
+    Acknowledgements exist only once signed: the signed views load them (views._findings_with_acknowledgements).
+    The signer and the preparer are not joined: each further join to the user table made PostgreSQL plan
+    this query for longer than it runs (2 ms of planning with them, 0.4 ms without). A page that shows one
+    loads it when it is set (session.signed_by: one small query; none when empty).
+    """
     return (
-        InjectionSession.objects.select_related(
-            "visit__patient", "product", "amends", "signed_by", "prepared_by", "created_by"
-        )
-        .prefetch_related(
-            Prefetch("injections", queryset=Injection.objects.select_related("muscle")),
-            "acknowledgements__acknowledged_by",
-        )
+        InjectionSession.objects.select_related("visit__patient", "product", "amends")
+        .prefetch_related(Prefetch("injections", queryset=Injection.objects.select_related("muscle")))
         .get(pk=pk)
     )
 

@@ -17,9 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from patients.audit.services import log_access
 from planner import safety, selectors, services
 from planner.diagram import DiagramMark, neck_diagram_svg
-from planner.forms import AddMuscleForm, AmendForm, PlanForm, PreparationForm, RowFormSet, SignForm
+from planner.forms import AddMuscleForm, AmendForm, PlanForm, PreparationForm, RowForm, RowFormSet, SignForm
 from planner.history import last_sessions_with_events
-from planner.models import InjectionSession, Muscle
+from planner.models import Injection, InjectionSession, Muscle
 from planner.roles import ALL_ROLES
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -157,43 +157,114 @@ DOSE_KINDS = {
 }
 
 
+# The badge for a rule that is not fully verified: (Bootstrap classes, words).
+VERIFICATION_BADGES = {
+    "unverified": ("text-bg-warning", "unverified"),
+    "partly_verified": ("text-bg-light border", "partly verified"),
+}
+
+
 def _suggestion_rows(candidates, product, planned):
-    """What the editor shows per candidate, every dose range spelled out in the product's units."""
+    """What the editor shows per candidate, as text; every dose range spelled out in the product's units.
+
+    Composed here rather than in the template: two dozen candidates, each with its reasons and ranges,
+    were most of the editor's template time.
+    """
     shown = selectors.as_product(product) if product is not None else None
-    return [
-        {
-            "candidate": candidate,
-            "in_plan": (candidate.muscle_code, candidate.side) in planned,
-            "ranges": [
-                {
-                    "kind": DOSE_KINDS.get(dose_range.kind, "Dose"),
-                    "text": dose_range.describe(shown),
-                    "sources": ", ".join(dose_range.source_codes),
-                    "verification": str(dose_range.verification),
-                    "verification_label": str(dose_range.verification).replace("_", " "),
-                }
-                for dose_range in candidate.dose_ranges
-            ]
-            if shown is not None
-            else [],
-        }
-        for candidate in candidates
-    ]
+    items = []
+    for candidate in candidates:
+        name = f"{candidate.side} {candidate.muscle_name.lower()}"  # "left sternocleidomastoid"
+        items.append(
+            {
+                "name": name[:1].upper() + name[1:],
+                "add_value": f"add:{candidate.muscle_code}:{candidate.side}",
+                "add_label": f"Add {name}",
+                "in_plan": (candidate.muscle_code, candidate.side) in planned,
+                "preselect": candidate.preselect,
+                "priority": str(candidate.priority),
+                "verification": VERIFICATION_BADGES.get(str(candidate.verification)),
+                "needs_review": candidate.needs_review,
+                "conflict": candidate.conflict,
+                "reasons": [
+                    f"{reason.text} ({', '.join(reason.rule.source_codes)})"
+                    if reason.rule.source_codes
+                    else reason.text
+                    for reason in candidate.reasons
+                ],
+                "ranges": [
+                    {
+                        "text": f"{DOSE_KINDS.get(dose_range.kind, 'Dose')}: {dose_range.describe(shown)} · "
+                        f"{', '.join(dose_range.source_codes)}",
+                        "unverified": ""
+                        if dose_range.verification == "verified"
+                        else str(dose_range.verification).replace("_", " "),
+                    }
+                    for dose_range in candidate.dose_ranges
+                ]
+                if shown is not None
+                else [],
+                "dose_note": candidate.dose_note if shown is not None else "",
+            }
+        )
+    return items
 
 
-def _feedback_context(session, product, rows):
-    review = selectors.review_plan(session, product=product, rows=_safety_rows(rows))
+def _feedback_context(session, product, rows, *, reference=None, previous=None):
+    review = selectors.review_plan(
+        session, product=product, rows=_safety_rows(rows), reference=reference, previous=previous
+    )
     totals = plan_totals([(row.muscle.name, row.side, row.dose, row.sites) for row in rows], product, session)
-    planned = {(row.muscle.code, row.side) for row in rows}
     return {
         "review": review,
-        "suggestions": _suggestion_rows(review.candidates, product, planned),
         "totals": totals,
         "product": product,
         "errors": [f for f in review.findings if f.level == "error"],
         "warnings": [f for f in review.findings if f.level == "warning"],
         "infos": [f for f in review.findings if f.level == "info"],
     }
+
+
+def _editor_feedback(session, product, rows, *, can_plan, reference=None, previous=None):
+    """The editor's right-hand side: totals, findings and the suggested muscles, rendered."""
+    reference = reference or selectors.reference_inputs(product)
+    context = _feedback_context(session, product, rows, reference=reference, previous=previous)
+    planned = {(row.muscle.code, row.side) for row in rows}
+    context["suggestion_list"] = _suggestion_list(
+        session.visit, context["review"], reference, product, planned, can_plan
+    )
+    return context
+
+
+SUGGESTION_LIST = "planner/includes/suggestion_list.html"
+RENDERED_LISTS_KEPT = 100  # per product and reference revision (each about 10 kB)
+
+
+def _suggestion_list(visit, review, reference, product, planned, can_plan):
+    """The suggested muscles as HTML, rendered once per process for the same inputs.
+
+    The list is a function of the reference data (``reference``: one product's, at the revision read in
+    this request), the visit's posture components (read in this request), which candidates the plan holds
+    and whether the user may add them. The rendering is kept in ``reference.memo`` under the rest of those
+    inputs, so it is dropped with the reference inputs when any reference row changes, and reused only
+    for exactly the same posture, plan membership and permission. Not kept under DEBUG, where a template
+    can change without a restart, nor when there is no candidate (that message reads the visit).
+    """
+
+    def render_list():
+        items = _suggestion_rows(review.candidates, product, planned)
+        context = {"review": review, "suggestions": items, "can_plan": can_plan, "visit": visit}
+        return render_to_string(SUGGESTION_LIST, context)
+
+    if settings.DEBUG or not review.candidates:
+        return render_list()
+    in_plan = frozenset(key for key in ((c.muscle_code, c.side) for c in review.candidates) if key in planned)
+    key = (SUGGESTION_LIST, review.posture, in_plan, can_plan)
+    html = reference.memo.get(key)
+    if html is None:
+        if len(reference.memo) >= RENDERED_LISTS_KEPT:
+            reference.memo.clear()
+        html = reference.memo[key] = render_list()
+    return html
 
 
 @GET_POST
@@ -246,30 +317,74 @@ def plan_editor(request, pk):
 
 
 def _render_editor(request, session, plan_form, formset, product, rows, status=200):
+    reference = selectors.reference_inputs(product)
+    # The signed sessions before this one: the safety checks and the treatment history both read them.
+    previous = selectors.prior_sessions(session)
+    can_plan = request.user.has_perm("planner.plan_injectionsession")
     context = {
         "session": session,
         "visit": session.visit,
         "patient": session.visit.patient,
         "plan_form": plan_form,
-        "formset": formset,
-        "add_form": AddMuscleForm(),
-        "can_plan": request.user.has_perm("planner.plan_injectionsession"),
+        # The formset itself is not in the context: the template's first lookup on it (formset["prefix"])
+        # would build every row form, which _editor_rows avoids for a saved plan.
+        "rows": _editor_rows(formset, reference.muscle_names),
+        "formset_errors": formset.non_form_errors(),
+        "management": {
+            "prefix": formset.prefix,
+            "initial": formset.initial_form_count(),
+            "min": formset.min_num,
+            "max": formset.max_num,
+        },
+        "product_choices": reference.product_choices,
+        "muscle_choices": reference.muscle_choices,
+        "guidance_choices": InjectionSession.Guidance.choices,
+        "side_choices": Injection.Side.choices,
+        "can_plan": can_plan,
         "can_prepare": request.user.has_perm("planner.prepare_injectionsession"),
         "can_sign": request.user.has_perm("planner.sign_injectionsession"),
-        "history": last_sessions_with_events(session.visit.patient, before_date=session.visit.date, limit=3),
-        **_feedback_context(session, product, rows),
+        "history": last_sessions_with_events(
+            session.visit.patient, before_date=session.visit.date, limit=3, sessions=previous
+        ),
+        **_editor_feedback(session, product, rows, can_plan=can_plan, reference=reference, previous=previous),
     }
-    _name_rows(formset)
     return render(request, "planner/plan_editor.html", context, status=status)
 
 
-def _name_rows(formset):
-    """Give each row form the words its row header shows: "Left sternocleidomastoid"."""
-    names = dict(Muscle.objects.values_list("pk", "name"))
-    for form in formset.forms:
-        muscle = form["muscle"].value()
-        name = names.get(int(muscle)) if str(muscle).isdigit() else None
-        form.row_name = f"{str(form['side'].value()).capitalize()} {name.lower()}" if name else "Unknown muscle"
+def _editor_rows(formset, muscle_names):
+    """Each row of the plan table as plain values: its header ("Left sternocleidomastoid") and, per field,
+    the input's name, id, value and errors.
+
+    A typed plan (a bound formset) is read from its forms, errors included. A plan as saved (unbound) is
+    read straight from the initial values, as its forms would show them, without building a dozen forms
+    (copying their fields was a tenth of the page's time). Names and ids follow the formset's scheme:
+    "rows-0-dose", "id_rows-0-dose".
+    """
+    if formset.is_bound:
+        entries = [
+            ({name: form[name].value() for name in RowForm.base_fields}, form.errors, form.non_field_errors())
+            for form in formset.forms
+        ]
+    else:
+        defaults = {name: field.initial for name, field in RowForm.base_fields.items()}
+        entries = [({**defaults, **initial}, {}, ()) for initial in formset.initial or ()]
+    rows = []
+    for index, (values, errors, row_errors) in enumerate(entries):
+        prefix = formset.add_prefix(index)
+        fields = {
+            name: {"name": f"{prefix}-{name}", "id": f"id_{prefix}-{name}", "value": value, "errors": errors.get(name)}
+            for name, value in values.items()
+        }
+        muscle, side = values["muscle"], values["side"]
+        name = muscle_names.get(int(muscle)) if str(muscle).isdigit() else None
+        rows.append(
+            {
+                "header": f"{str(side).capitalize()} {name.lower()}" if name else "Unknown muscle",
+                "errors": row_errors,
+                **fields,
+            }
+        )
+    return rows
 
 
 def _saved_rows(session):
@@ -287,13 +402,9 @@ def _plan_post(request, session):
         rows = _rows_from_formset(formset) if formset.is_valid() else _saved_rows(session)
         if not request.htmx:
             return _render_editor(request, session, plan_form, formset, product, rows)
-        context = _feedback_context(session, product, rows)
-        context.update(
-            session=session,
-            visit=session.visit,
-            formset_invalid=not formset.is_valid(),
-            can_plan=request.user.has_perm("planner.plan_injectionsession"),
-        )
+        can_plan = request.user.has_perm("planner.plan_injectionsession")
+        context = _editor_feedback(session, product, rows, can_plan=can_plan)
+        context.update(session=session, visit=session.visit, formset_invalid=not formset.is_valid())
         return render(request, "planner/plan_editor.html#feedback", context)
     if not valid:
         messages.error(request, "Nothing was saved: correct the marked fields.")
@@ -416,7 +527,7 @@ def _record_context(session):
 
 def _findings_with_acknowledgements(session):
     """The findings stored at signing, each warning with who acknowledged it and why."""
-    acknowledgements = {ack.finding_key: ack for ack in session.acknowledgements.all()}
+    acknowledgements = {ack.finding_key: ack for ack in session.acknowledgements.select_related("acknowledged_by")}
     return [
         {**finding, "acknowledgement": acknowledgements.get(finding["key"])} for finding in session.findings_at_signing
     ]

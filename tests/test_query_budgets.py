@@ -50,6 +50,11 @@ BUDGETS = {
     "visit record": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 6,
     # Count of entries and the page of 50 (with the MRNs in the same query).
     "audit report": MIDDLEWARE_AND_NAV + 2,
+    # The session with its rows (2); the reference revision (the reference inputs are cached per process);
+    # the earlier signed sessions with their rows (2), shared by the safety checks and the treatment
+    # history; the history's visits from its oldest cycle on, their posture components and side effects
+    # (3); this visit's posture components; the patient's side effects.
+    "plan editor": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 2 + 1 + 2 + 3 + 1 + 1,
 }
 
 
@@ -153,3 +158,40 @@ def test_the_audit_report_takes_the_same_queries_for_1_or_100_entries(client_for
         other = PatientFactory()
         audit_record(action=AuditEvent.Action.VIEW, actor=nurse, object_repr=f"chart {number}", patient_id=other.pk)
     assert few == queries(client, url) == BUDGETS["audit report"]
+
+
+@pytest.mark.usefixtures("shipped_reference")
+def test_the_plan_editor_takes_the_same_queries_for_1_or_50_signed_sessions_and_1_or_12_rows(client_for, neurologist):
+    from planner import services
+
+    client = client_for("neurologist")
+
+    def draft(patient, row_count):
+        """A draft plan at an open visit after the patient's signed sessions, with ``row_count`` rows."""
+        visit = VisitFactory(
+            patient=patient, date=patient.diagnosis_date + timedelta(weeks=12 * 60), status="in_progress"
+        )
+        PostureComponentFactory(assessment=PostureAssessmentFactory(visit=visit))
+        session = services.session_start(visit=visit, acting_user=neurologist)
+        rows = [
+            services.RowInput(muscle, side, Decimal(10), 1, "anatomical")
+            for muscle in Muscle.objects.filter(is_active=True)
+            for side in ("left", "right")
+        ]
+        services.session_save_plan(
+            session=session,
+            version=session.version,
+            product=Product.objects.get(code="ONA"),
+            default_guidance="anatomical",
+            rows=rows[:row_count],
+            acting_user=neurologist,
+        )
+        return reverse("plans:editor", args=[session.pk])
+
+    one, fifty = PatientFactory(), PatientFactory()
+    add_visits(one, 1, neurologist)
+    add_visits(fifty, 50, neurologist)
+    assert InjectionSession.objects.filter(visit__patient=fifty, status="signed").count() == 50
+    few = queries(client, draft(one, 1))
+    many = queries(client, draft(fifty, 12))
+    assert few == many == BUDGETS["plan editor"]

@@ -245,6 +245,162 @@ def test_the_editor_query_count_does_not_grow_with_past_sessions(neuro_client, n
     assert len(many_past) <= len(one_past)
 
 
+def form_fields(html):
+    """What the browser would post from the editor's form as rendered: inputs and selected options."""
+    import re
+
+    fields = {}
+    for tag in re.findall(r"<input[^>]*>", html):
+        name, value = re.search(r'name="([^"]*)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name and 'type="checkbox"' not in tag and 'type="submit"' not in tag:
+            fields[name.group(1)] = value.group(1) if value else ""
+    for name, options in re.findall(r'<select name="([^"]*)"[^>]*>(.*?)</select>', html, re.S):
+        selected = re.search(r'<option value="([^"]*)"[^>]*selected', options)
+        fields[name] = selected.group(1) if selected else ""
+    return fields
+
+
+def test_the_editor_posts_back_what_it_shows(neuro_client, neurologist, visit):
+    """The rows and the formset's management inputs are written out by hand: a save of the page as shown
+    keeps every row as it was."""
+    session = plan(visit, neurologist)
+    url = reverse("plans:editor", args=[session.pk])
+    page = neuro_client.get(url).content.decode()
+    data = form_fields(page)
+    assert data["rows-TOTAL_FORMS"] == data["rows-INITIAL_FORMS"] == "2"
+    assert (data["rows-0-dose"], data["rows-0-sites"], data["rows-0-guidance"]) == ("40.00", "2", "anatomical")
+    assert 'aria-labelledby="col-dose row-0-name"' in page and ">\n    Left sternocleidomastoid" in page
+    data["rows-1-dose"] = "55"
+    assert neuro_client.post(url, {**data, "action": "save"}).status_code == 302
+    assert [(r.muscle.code, r.side, r.dose, r.sites) for r in session.injections.all()] == [
+        ("SCM", "left", Decimal("40.00"), 2),
+        ("SPLENIUS_CAPITIS", "right", Decimal("55.00"), 2),
+    ]
+
+
+def test_a_row_naming_an_unknown_or_retired_muscle_is_refused_and_nothing_is_saved(neuro_client, neurologist, visit):
+    session = plan(visit, neurologist)
+    retired = muscle("LONGUS_COLLI")
+    retired.is_active = False
+    retired._history_user = neurologist
+    retired.save()
+    for bad in (retired.pk, 999999, "scm"):
+        data = editor_post(session, action="save", rows=[("SCM", "left", "40", 2)])
+        data["rows-0-muscle"] = bad
+        response = neuro_client.post(reverse("plans:editor", args=[session.pk]), data)
+        assert response.status_code == 400, bad
+        assert "This muscle is not in the list of muscles in use." in response.content.decode()
+    assert session.injections.count() == 2
+
+
+def test_the_live_check_takes_the_same_queries_for_1_or_12_rows(neuro_client, neurologist, visit):
+    earlier = VisitFactory(patient=visit.patient, date=TODAY - dt.timedelta(weeks=12), status="in_progress")
+    signed(earlier, neurologist)
+    session = plan(visit, neurologist)
+    url = reverse("plans:editor", args=[session.pk])
+    codes = [
+        "SCM",
+        "SPLENIUS_CAPITIS",
+        "TRAPEZIUS_UPPER",
+        "LEVATOR_SCAPULAE",
+        "SEMISPINALIS_CAPITIS",
+        "SCALENUS_MEDIUS",
+    ]
+    twelve = [(code, side, "10", 1) for code in codes for side in ("left", "right")]
+    counts = []
+    for rows in (twelve[:1], twelve):
+        data = editor_post(session, action="check", rows=rows)
+        neuro_client.post(url, data, HTTP_HX_REQUEST="true")  # warms the reference cache
+        with CaptureQueriesContext(connection) as captured:
+            assert neuro_client.post(url, data, HTTP_HX_REQUEST="true").status_code == 200
+        counts.append(len(captured))
+    # Middleware (5), the session with its rows (2), the product and every row's muscle (2), the reference
+    # revision, the earlier sessions with their rows (2), this visit's posture, the patient's side effects.
+    assert counts == [14, 14]
+
+
+def test_the_editor_history_from_the_shared_sessions_is_the_history_loaded_on_its_own(neurologist):
+    """The editor passes the sessions the safety checks loaded; the cycles must be the same as when
+    last_sessions_with_events loads them itself, with what followed each."""
+    from planner.history import last_sessions_with_events
+    from planner.selectors import prior_sessions
+
+    patient = PatientFactory()
+    for weeks in (60, 48, 36, 24, 12):
+        earlier = VisitFactory(patient=patient, date=TODAY - dt.timedelta(weeks=weeks), status="in_progress")
+        signed(earlier, neurologist, rows=(("SCM", "left", str(weeks), 1),))
+        AdverseEventFactory(visit=VisitFactory(patient=patient, date=earlier.date + dt.timedelta(weeks=4)))
+    today = VisitFactory(patient=patient, date=TODAY, status="in_progress")
+    AdverseEventFactory(visit=today, kind="neck_weakness")
+    session = plan(today, neurologist)
+
+    def summary(cycles):
+        return [(c.date, [d.text for d in c.doses], [e.text for e in c.events], c.follow_ups, c.twstrs) for c in cycles]
+
+    alone = last_sessions_with_events(patient, before_date=TODAY, limit=3)
+    shared = last_sessions_with_events(patient, before_date=TODAY, limit=3, sessions=prior_sessions(session))
+    assert summary(shared) == summary(alone)
+    assert [c.doses[0].dose for c in shared] == [Decimal(12), Decimal(24), Decimal(36)]
+    assert [len(c.events) for c in shared] == [2, 1, 1]  # the newest: 4 weeks after, and today's report
+    assert [c.follow_ups for c in shared] == [2, 2, 2]  # the visit 4 weeks after, and the next session's (or today's)
+
+
+def test_the_editor_menus_and_row_names_follow_a_reference_change(neuro_client, neurologist, visit):
+    """The menus come from the per-process reference cache, which a reference edit invalidates."""
+    session = plan(visit, neurologist)
+    url = reverse("plans:editor", args=[session.pk])
+    assert "Left sternocleidomastoid" in neuro_client.get(url).content.decode()
+    scm = muscle("SCM")
+    scm.name = "Sternocleidomastoideus"
+    scm._history_user = neurologist
+    scm.save()
+    levator = muscle("LEVATOR_SCAPULAE")
+    levator.is_active = False
+    levator._history_user = neurologist
+    levator.save()
+    page = neuro_client.get(url).content.decode()
+    assert "Left sternocleidomastoideus" in page
+    assert f'<option value="{scm.pk}">Sternocleidomastoideus</option>' in page
+    assert f'<option value="{levator.pk}">' not in page
+
+
+def test_the_suggestion_list_is_rendered_again_whenever_one_of_its_inputs_changes(
+    client, neurologist, nurse, reference_admin, visit
+):
+    """The rendered list is kept per process for the same inputs: each input changing must show."""
+    from planner.models import DoseGuideline
+
+    session = plan(visit, neurologist, rows=())
+    url = reverse("plans:editor", args=[session.pk])
+    client.force_login(neurologist)
+    page = client.get(url).content.decode()
+    assert 'value="add:SCM:left"' in page and "Label table: 25–90 U Botox" not in page
+    assert client.get(url).content.decode().count('class="suggestion"') == page.count('class="suggestion"')
+
+    # Who may add: a nurse sees the same suggestions without the buttons.
+    client.force_login(nurse)
+    nurse_page = client.get(url).content.decode()
+    assert "left sternocleidomastoid: contralateral, primary" in nurse_page
+    assert 'value="add:SCM:left"' not in nurse_page and "Add all recommended" not in nurse_page
+
+    # What the plan holds: a suggested muscle added to the plan shows as in the plan.
+    client.force_login(neurologist)
+    client.post(url, editor_post(session, action="add:SCM:left"))
+    assert 'value="add:SCM:left"' not in client.get(url).content.decode()
+
+    # The posture: a component recorded at the visit brings its own suggestions.
+    assert "for anterocollis" not in page
+    PostureComponentFactory(assessment=visit.posture_assessment, code="ANTEROCOLLIS", direction="", severity=2)
+    assert "for anterocollis" in client.get(url).content.decode()
+
+    # The reference data: a changed guideline shows at once.
+    guideline = DoseGuideline.objects.get(product=product("ONA"), muscle__code="SCM", kind="label_table")
+    guideline.max_units = Decimal(90)
+    guideline._history_user = reference_admin
+    guideline.save()
+    assert "Label table: 25–90 U Botox" in client.get(url).content.decode()
+
+
 def test_reference_inputs_are_reused_until_a_reference_row_changes(reference_admin, django_assert_max_num_queries):
     from planner.models import DoseGuideline
     from planner.selectors import reference_inputs
