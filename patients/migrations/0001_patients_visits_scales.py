@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,491 +16,1890 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalPatient',
+            name="HistoricalPatient",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('mrn', models.CharField(help_text="Medical record number. Spaces, dashes, dots and slashes are ignored and letters are upper-cased, so 'ab-123 456' is stored as 'AB123456'. 3 to 20 letters and digits.", max_length=20, verbose_name='MRN')),
-                ('family_name', models.CharField(max_length=100)),
-                ('given_name', models.CharField(max_length=100)),
-                ('date_of_birth', models.DateField()),
-                ('sex', models.CharField(choices=[('female', 'Female'), ('male', 'Male'), ('other', 'Other / not stated')], max_length=10)),
-                ('diagnosis_date', models.DateField(blank=True, help_text='When cervical dystonia was diagnosed, if known.', null=True, verbose_name='date of diagnosis')),
-                ('toxin_naive', models.BooleanField(default=True, help_text='Has never had botulinum toxin. Cleared when a first injection session is signed.', verbose_name='toxin-naive')),
-                ('baseline_swallowing', models.CharField(choices=[('not_assessed', 'Not assessed'), ('normal', 'Normal'), ('mild', 'Mild difficulty'), ('moderate', 'Moderate difficulty'), ('severe', 'Severe difficulty')], default='not_assessed', help_text='Swallowing before any injection; dysphagia may be present before treatment.', max_length=20, verbose_name='baseline swallowing')),
-                ('notes', models.TextField(blank=True)),
-                ('active', models.BooleanField(default=True, help_text='Inactive patients are kept, never deleted.')),
-                ('search_key', models.CharField(db_index=True, editable=False, max_length=300)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "mrn",
+                    models.CharField(
+                        help_text="Medical record number. Spaces, dashes, dots and slashes are ignored and letters are upper-cased, so 'ab-123 456' is stored as 'AB123456'. 3 to 20 letters and digits.",
+                        max_length=20,
+                        verbose_name="MRN",
+                    ),
+                ),
+                ("family_name", models.CharField(max_length=100)),
+                ("given_name", models.CharField(max_length=100)),
+                ("date_of_birth", models.DateField()),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[("female", "Female"), ("male", "Male"), ("other", "Other / not stated")], max_length=10
+                    ),
+                ),
+                (
+                    "diagnosis_date",
+                    models.DateField(
+                        blank=True,
+                        help_text="When cervical dystonia was diagnosed, if known.",
+                        null=True,
+                        verbose_name="date of diagnosis",
+                    ),
+                ),
+                (
+                    "toxin_naive",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Has never had botulinum toxin. Cleared when a first injection session is signed.",
+                        verbose_name="toxin-naive",
+                    ),
+                ),
+                (
+                    "baseline_swallowing",
+                    models.CharField(
+                        choices=[
+                            ("not_assessed", "Not assessed"),
+                            ("normal", "Normal"),
+                            ("mild", "Mild difficulty"),
+                            ("moderate", "Moderate difficulty"),
+                            ("severe", "Severe difficulty"),
+                        ],
+                        default="not_assessed",
+                        help_text="Swallowing before any injection; dysphagia may be present before treatment.",
+                        max_length=20,
+                        verbose_name="baseline swallowing",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                ("active", models.BooleanField(default=True, help_text="Inactive patients are kept, never deleted.")),
+                ("search_key", models.CharField(db_index=True, editable=False, max_length=300)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical patient',
-                'verbose_name_plural': 'historical patients',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical patient",
+                "verbose_name_plural": "historical patients",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Patient',
+            name="Patient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mrn', models.CharField(help_text="Medical record number. Spaces, dashes, dots and slashes are ignored and letters are upper-cased, so 'ab-123 456' is stored as 'AB123456'. 3 to 20 letters and digits.", max_length=20, verbose_name='MRN')),
-                ('family_name', models.CharField(max_length=100)),
-                ('given_name', models.CharField(max_length=100)),
-                ('date_of_birth', models.DateField()),
-                ('sex', models.CharField(choices=[('female', 'Female'), ('male', 'Male'), ('other', 'Other / not stated')], max_length=10)),
-                ('diagnosis_date', models.DateField(blank=True, help_text='When cervical dystonia was diagnosed, if known.', null=True, verbose_name='date of diagnosis')),
-                ('toxin_naive', models.BooleanField(default=True, help_text='Has never had botulinum toxin. Cleared when a first injection session is signed.', verbose_name='toxin-naive')),
-                ('baseline_swallowing', models.CharField(choices=[('not_assessed', 'Not assessed'), ('normal', 'Normal'), ('mild', 'Mild difficulty'), ('moderate', 'Moderate difficulty'), ('severe', 'Severe difficulty')], default='not_assessed', help_text='Swallowing before any injection; dysphagia may be present before treatment.', max_length=20, verbose_name='baseline swallowing')),
-                ('notes', models.TextField(blank=True)),
-                ('active', models.BooleanField(default=True, help_text='Inactive patients are kept, never deleted.')),
-                ('search_key', models.CharField(db_index=True, editable=False, max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "mrn",
+                    models.CharField(
+                        help_text="Medical record number. Spaces, dashes, dots and slashes are ignored and letters are upper-cased, so 'ab-123 456' is stored as 'AB123456'. 3 to 20 letters and digits.",
+                        max_length=20,
+                        verbose_name="MRN",
+                    ),
+                ),
+                ("family_name", models.CharField(max_length=100)),
+                ("given_name", models.CharField(max_length=100)),
+                ("date_of_birth", models.DateField()),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[("female", "Female"), ("male", "Male"), ("other", "Other / not stated")], max_length=10
+                    ),
+                ),
+                (
+                    "diagnosis_date",
+                    models.DateField(
+                        blank=True,
+                        help_text="When cervical dystonia was diagnosed, if known.",
+                        null=True,
+                        verbose_name="date of diagnosis",
+                    ),
+                ),
+                (
+                    "toxin_naive",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Has never had botulinum toxin. Cleared when a first injection session is signed.",
+                        verbose_name="toxin-naive",
+                    ),
+                ),
+                (
+                    "baseline_swallowing",
+                    models.CharField(
+                        choices=[
+                            ("not_assessed", "Not assessed"),
+                            ("normal", "Normal"),
+                            ("mild", "Mild difficulty"),
+                            ("moderate", "Moderate difficulty"),
+                            ("severe", "Severe difficulty"),
+                        ],
+                        default="not_assessed",
+                        help_text="Swallowing before any injection; dysphagia may be present before treatment.",
+                        max_length=20,
+                        verbose_name="baseline swallowing",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                ("active", models.BooleanField(default=True, help_text="Inactive patients are kept, never deleted.")),
+                ("search_key", models.CharField(db_index=True, editable=False, max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['search_key', 'pk'],
-                'constraints': [models.UniqueConstraint(fields=('mrn',), name='patient_mrn_unique'), models.CheckConstraint(condition=models.Q(('baseline_swallowing__in', ['not_assessed', 'normal', 'mild', 'moderate', 'severe'])), name='patient_baseline_swallowing_valid')],
+                "ordering": ["search_key", "pk"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("mrn",), name="patient_mrn_unique"),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("baseline_swallowing__in", ["not_assessed", "normal", "mild", "moderate", "severe"])
+                        ),
+                        name="patient_baseline_swallowing_valid",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalVisit',
+            name="HistoricalVisit",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('status', models.CharField(choices=[('scheduled', 'Scheduled'), ('in_progress', 'In progress'), ('completed', 'Completed')], default='scheduled', max_length=20)),
-                ('notes', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('booked_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('recorded_by', models.ForeignKey(blank=True, db_constraint=False, help_text='Who recorded the visit (set when recording starts).', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='patients.patient')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("date", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("scheduled", "Scheduled"),
+                            ("in_progress", "In progress"),
+                            ("completed", "Completed"),
+                        ],
+                        default="scheduled",
+                        max_length=20,
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "booked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="Who recorded the visit (set when recording starts).",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical visit',
-                'verbose_name_plural': 'historical visits',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical visit",
+                "verbose_name_plural": "historical visits",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='PostureAssessment',
+            name="PostureAssessment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('notes', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('assessed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("notes", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "assessed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='HistoricalPostureComponent',
+            name="HistoricalPostureComponent",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.CharField(choices=[('TORTICAPUT', 'Torticaput'), ('TORTICOLLIS', 'Torticollis'), ('LATEROCAPUT', 'Laterocaput'), ('LATEROCOLLIS', 'Laterocollis'), ('ANTEROCAPUT', 'Anterocaput'), ('ANTEROCOLLIS', 'Anterocollis'), ('RETROCAPUT', 'Retrocaput'), ('RETROCOLLIS', 'Retrocollis'), ('LATERAL_SHIFT', 'Lateral shift'), ('SAGITTAL_SHIFT_FORWARD', 'Sagittal shift forward'), ('SAGITTAL_SHIFT_BACKWARD', 'Sagittal shift backward'), ('SHOULDER_ELEVATION', 'Shoulder elevation'), ('TREMOR_NO_NO', 'Head tremor, horizontal (no-no)'), ('TREMOR_YES_YES', 'Head tremor, vertical (yes-yes)')], max_length=40)),
-                ('direction', models.CharField(blank=True, choices=[('left', 'Left'), ('right', 'Right'), ('', 'None (bilateral)')], max_length=5)),
-                ('severity', models.PositiveSmallIntegerField()),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('assessment', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='patients.postureassessment')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "code",
+                    models.CharField(
+                        choices=[
+                            ("TORTICAPUT", "Torticaput"),
+                            ("TORTICOLLIS", "Torticollis"),
+                            ("LATEROCAPUT", "Laterocaput"),
+                            ("LATEROCOLLIS", "Laterocollis"),
+                            ("ANTEROCAPUT", "Anterocaput"),
+                            ("ANTEROCOLLIS", "Anterocollis"),
+                            ("RETROCAPUT", "Retrocaput"),
+                            ("RETROCOLLIS", "Retrocollis"),
+                            ("LATERAL_SHIFT", "Lateral shift"),
+                            ("SAGITTAL_SHIFT_FORWARD", "Sagittal shift forward"),
+                            ("SAGITTAL_SHIFT_BACKWARD", "Sagittal shift backward"),
+                            ("SHOULDER_ELEVATION", "Shoulder elevation"),
+                            ("TREMOR_NO_NO", "Head tremor, horizontal (no-no)"),
+                            ("TREMOR_YES_YES", "Head tremor, vertical (yes-yes)"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        blank=True,
+                        choices=[("left", "Left"), ("right", "Right"), ("", "None (bilateral)")],
+                        max_length=5,
+                    ),
+                ),
+                ("severity", models.PositiveSmallIntegerField()),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "assessment",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="patients.postureassessment",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical posture component',
-                'verbose_name_plural': 'historical posture components',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical posture component",
+                "verbose_name_plural": "historical posture components",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Visit',
+            name="Visit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('status', models.CharField(choices=[('scheduled', 'Scheduled'), ('in_progress', 'In progress'), ('completed', 'Completed')], default='scheduled', max_length=20)),
-                ('notes', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('booked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='visits', to='patients.patient')),
-                ('recorded_by', models.ForeignKey(blank=True, help_text='Who recorded the visit (set when recording starts).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("date", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("scheduled", "Scheduled"),
+                            ("in_progress", "In progress"),
+                            ("completed", "Completed"),
+                        ],
+                        default="scheduled",
+                        max_length=20,
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "booked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="visits", to="patients.patient"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Who recorded the visit (set when recording starts).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-date', '-pk'],
+                "ordering": ["-date", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='TwstrsAssessment',
+            name="TwstrsAssessment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('duration', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(5)], verbose_name='Duration factor (weighted × 2)')),
-                ('sensory_trick', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(2)], verbose_name='Effect of sensory tricks')),
-                ('range_of_motion', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(4)], verbose_name='Range of motion (without sensory tricks)')),
-                ('time', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(4)], verbose_name='Time within 10° of neutral (up to 60 s)')),
-                ('work', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(5)], verbose_name='Work (occupation or housework)')),
-                ('activities_of_daily_living', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(5)], verbose_name='Activities of daily living')),
-                ('driving', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(5)], verbose_name='Driving')),
-                ('reading', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(5)], verbose_name='Reading')),
-                ('television', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(5)], verbose_name='Television')),
-                ('activities_outside_home', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(5)], verbose_name='Activities outside the home')),
-                ('pain_worst', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(10)], verbose_name='Worst pain in the past week')),
-                ('pain_best', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(10)], verbose_name='Best pain in the past week')),
-                ('pain_usual', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(10)], verbose_name='Usual pain in the past week')),
-                ('pain_duration', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(5)], verbose_name='Duration of pain')),
-                ('pain_disability', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(5)], verbose_name='Disability due to pain')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('visit', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='twstrs', to='patients.visit')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "duration",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="Duration factor (weighted × 2)",
+                    ),
+                ),
+                (
+                    "sensory_trick",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(2),
+                        ],
+                        verbose_name="Effect of sensory tricks",
+                    ),
+                ),
+                (
+                    "range_of_motion",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(4),
+                        ],
+                        verbose_name="Range of motion (without sensory tricks)",
+                    ),
+                ),
+                (
+                    "time",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(4),
+                        ],
+                        verbose_name="Time within 10° of neutral (up to 60 s)",
+                    ),
+                ),
+                (
+                    "work",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="Work (occupation or housework)",
+                    ),
+                ),
+                (
+                    "activities_of_daily_living",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="Activities of daily living",
+                    ),
+                ),
+                (
+                    "driving",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="Driving",
+                    ),
+                ),
+                (
+                    "reading",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="Reading",
+                    ),
+                ),
+                (
+                    "television",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="Television",
+                    ),
+                ),
+                (
+                    "activities_outside_home",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="Activities outside the home",
+                    ),
+                ),
+                (
+                    "pain_worst",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(10),
+                        ],
+                        verbose_name="Worst pain in the past week",
+                    ),
+                ),
+                (
+                    "pain_best",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(10),
+                        ],
+                        verbose_name="Best pain in the past week",
+                    ),
+                ),
+                (
+                    "pain_usual",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(10),
+                        ],
+                        verbose_name="Usual pain in the past week",
+                    ),
+                ),
+                (
+                    "pain_duration",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="Duration of pain",
+                    ),
+                ),
+                (
+                    "pain_disability",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="Disability due to pain",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "visit",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="twstrs", to="patients.visit"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'TWSTRS assessment',
+                "verbose_name": "TWSTRS assessment",
             },
         ),
         migrations.CreateModel(
-            name='TsuiAssessment',
+            name="TsuiAssessment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rotation', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(3)], verbose_name='Rotation amplitude')),
-                ('tilt', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(3)], verbose_name='Tilt amplitude')),
-                ('antero_retrocollis', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(3)], verbose_name='Antero/retrocollis amplitude')),
-                ('duration', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(2)], verbose_name='Duration of the sustained movements')),
-                ('shoulder_elevation', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(3)], verbose_name='Shoulder elevation')),
-                ('tremor_duration', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(2)], verbose_name='Head tremor duration')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('visit', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='tsui', to='patients.visit')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "rotation",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(3),
+                        ],
+                        verbose_name="Rotation amplitude",
+                    ),
+                ),
+                (
+                    "tilt",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(3),
+                        ],
+                        verbose_name="Tilt amplitude",
+                    ),
+                ),
+                (
+                    "antero_retrocollis",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(3),
+                        ],
+                        verbose_name="Antero/retrocollis amplitude",
+                    ),
+                ),
+                (
+                    "duration",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(2),
+                        ],
+                        verbose_name="Duration of the sustained movements",
+                    ),
+                ),
+                (
+                    "shoulder_elevation",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(3),
+                        ],
+                        verbose_name="Shoulder elevation",
+                    ),
+                ),
+                (
+                    "tremor_duration",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(2),
+                        ],
+                        verbose_name="Head tremor duration",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "visit",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="tsui", to="patients.visit"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'Tsui assessment',
+                "verbose_name": "Tsui assessment",
             },
         ),
         migrations.AddField(
-            model_name='postureassessment',
-            name='visit',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='posture_assessment', to='patients.visit'),
+            model_name="postureassessment",
+            name="visit",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT, related_name="posture_assessment", to="patients.visit"
+            ),
         ),
         migrations.CreateModel(
-            name='HistoricalVisitOutcome',
+            name="HistoricalVisitOutcome",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('pain_now', models.PositiveSmallIntegerField(blank=True, help_text='Neck pain today on a 0-10 numeric rating scale (0 none, 10 worst imaginable).', null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(10)], verbose_name='pain now (0-10)')),
-                ('pgic', models.PositiveSmallIntegerField(blank=True, choices=[(1, '1 Very much improved'), (2, '2 Much improved'), (3, '3 Minimally improved'), (4, '4 No change'), (5, '5 Minimally worse'), (6, '6 Much worse'), (7, '7 Very much worse')], help_text='Since the last injection session (7-point PGIC). Leave blank at a first visit.', null=True, verbose_name="patient's global impression of change")),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('recorded_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('visit', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='patients.visit')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "pain_now",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Neck pain today on a 0-10 numeric rating scale (0 none, 10 worst imaginable).",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(10),
+                        ],
+                        verbose_name="pain now (0-10)",
+                    ),
+                ),
+                (
+                    "pgic",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[
+                            (1, "1 Very much improved"),
+                            (2, "2 Much improved"),
+                            (3, "3 Minimally improved"),
+                            (4, "4 No change"),
+                            (5, "5 Minimally worse"),
+                            (6, "6 Much worse"),
+                            (7, "7 Very much worse"),
+                        ],
+                        help_text="Since the last injection session (7-point PGIC). Leave blank at a first visit.",
+                        null=True,
+                        verbose_name="patient's global impression of change",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="patients.visit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical pain and global impression',
-                'verbose_name_plural': 'historical pain and global impressions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical pain and global impression",
+                "verbose_name_plural": "historical pain and global impressions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalTwstrsAssessment',
+            name="HistoricalTwstrsAssessment",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('duration', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(5)], verbose_name='Duration factor (weighted × 2)')),
-                ('sensory_trick', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(2)], verbose_name='Effect of sensory tricks')),
-                ('range_of_motion', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(4)], verbose_name='Range of motion (without sensory tricks)')),
-                ('time', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(4)], verbose_name='Time within 10° of neutral (up to 60 s)')),
-                ('work', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(5)], verbose_name='Work (occupation or housework)')),
-                ('activities_of_daily_living', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(5)], verbose_name='Activities of daily living')),
-                ('driving', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(5)], verbose_name='Driving')),
-                ('reading', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(5)], verbose_name='Reading')),
-                ('television', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(5)], verbose_name='Television')),
-                ('activities_outside_home', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(5)], verbose_name='Activities outside the home')),
-                ('pain_worst', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(10)], verbose_name='Worst pain in the past week')),
-                ('pain_best', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(10)], verbose_name='Best pain in the past week')),
-                ('pain_usual', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(10)], verbose_name='Usual pain in the past week')),
-                ('pain_duration', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(5)], verbose_name='Duration of pain')),
-                ('pain_disability', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(5)], verbose_name='Disability due to pain')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('recorded_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('visit', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='patients.visit')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "duration",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="Duration factor (weighted × 2)",
+                    ),
+                ),
+                (
+                    "sensory_trick",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(2),
+                        ],
+                        verbose_name="Effect of sensory tricks",
+                    ),
+                ),
+                (
+                    "range_of_motion",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(4),
+                        ],
+                        verbose_name="Range of motion (without sensory tricks)",
+                    ),
+                ),
+                (
+                    "time",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(4),
+                        ],
+                        verbose_name="Time within 10° of neutral (up to 60 s)",
+                    ),
+                ),
+                (
+                    "work",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="Work (occupation or housework)",
+                    ),
+                ),
+                (
+                    "activities_of_daily_living",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="Activities of daily living",
+                    ),
+                ),
+                (
+                    "driving",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="Driving",
+                    ),
+                ),
+                (
+                    "reading",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="Reading",
+                    ),
+                ),
+                (
+                    "television",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="Television",
+                    ),
+                ),
+                (
+                    "activities_outside_home",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="Activities outside the home",
+                    ),
+                ),
+                (
+                    "pain_worst",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(10),
+                        ],
+                        verbose_name="Worst pain in the past week",
+                    ),
+                ),
+                (
+                    "pain_best",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(10),
+                        ],
+                        verbose_name="Best pain in the past week",
+                    ),
+                ),
+                (
+                    "pain_usual",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(10),
+                        ],
+                        verbose_name="Usual pain in the past week",
+                    ),
+                ),
+                (
+                    "pain_duration",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="Duration of pain",
+                    ),
+                ),
+                (
+                    "pain_disability",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="Disability due to pain",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="patients.visit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical TWSTRS assessment',
-                'verbose_name_plural': 'historical TWSTRS assessments',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical TWSTRS assessment",
+                "verbose_name_plural": "historical TWSTRS assessments",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalTsuiAssessment',
+            name="HistoricalTsuiAssessment",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('rotation', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(3)], verbose_name='Rotation amplitude')),
-                ('tilt', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(3)], verbose_name='Tilt amplitude')),
-                ('antero_retrocollis', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(3)], verbose_name='Antero/retrocollis amplitude')),
-                ('duration', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(2)], verbose_name='Duration of the sustained movements')),
-                ('shoulder_elevation', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(3)], verbose_name='Shoulder elevation')),
-                ('tremor_duration', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(2)], verbose_name='Head tremor duration')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('recorded_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('visit', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='patients.visit')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "rotation",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(3),
+                        ],
+                        verbose_name="Rotation amplitude",
+                    ),
+                ),
+                (
+                    "tilt",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(3),
+                        ],
+                        verbose_name="Tilt amplitude",
+                    ),
+                ),
+                (
+                    "antero_retrocollis",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(3),
+                        ],
+                        verbose_name="Antero/retrocollis amplitude",
+                    ),
+                ),
+                (
+                    "duration",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(2),
+                        ],
+                        verbose_name="Duration of the sustained movements",
+                    ),
+                ),
+                (
+                    "shoulder_elevation",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(3),
+                        ],
+                        verbose_name="Shoulder elevation",
+                    ),
+                ),
+                (
+                    "tremor_duration",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(2),
+                        ],
+                        verbose_name="Head tremor duration",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="patients.visit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical Tsui assessment',
-                'verbose_name_plural': 'historical Tsui assessments',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical Tsui assessment",
+                "verbose_name_plural": "historical Tsui assessments",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalPostureAssessment',
+            name="HistoricalPostureAssessment",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('notes', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('assessed_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('visit', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='patients.visit')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("notes", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "assessed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="patients.visit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical posture assessment',
-                'verbose_name_plural': 'historical posture assessments',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical posture assessment",
+                "verbose_name_plural": "historical posture assessments",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalAdverseEvent',
+            name="HistoricalAdverseEvent",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('dysphagia', 'Dysphagia (swallowing difficulty)'), ('neck_weakness', 'Neck weakness'), ('dry_mouth', 'Dry mouth'), ('dysphonia', 'Dysphonia (voice change)'), ('injection_site_pain', 'Injection-site pain'), ('flu_like', 'Flu-like symptoms'), ('vision_ptosis', 'Blurred vision or ptosis'), ('breathing', 'Breathing difficulty'), ('other', 'Other')], max_length=30)),
-                ('other_kind', models.CharField(blank=True, help_text="Required for 'Other'.", max_length=200, verbose_name='what it was')),
-                ('severity', models.CharField(blank=True, choices=[('mild', 'Mild'), ('moderate', 'Moderate'), ('severe', 'Severe')], help_text='For dysphagia the grade sets it (0-1 mild, 2 moderate, 3-4 severe); leave it blank.', max_length=10)),
-                ('dysphagia_grade', models.PositiveSmallIntegerField(blank=True, choices=[(0, '0 Normal swallowing (reported, not confirmed)'), (1, '1 Mild: some foods harder, no diet change'), (2, '2 Moderate: diet changed (soft food)'), (3, '3 Severe: liquids or purée only'), (4, '4 Very severe: cannot swallow safely, tube feeding')], help_text='Required for dysphagia (0-4).', null=True)),
-                ('onset_days', models.PositiveSmallIntegerField(help_text='0 = on the day of the injection; at most 120.', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(120)], verbose_name='onset (days after the injection)')),
-                ('duration_days', models.PositiveSmallIntegerField(blank=True, help_text='Leave blank while it lasts; at most 365.', null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(365)], verbose_name='duration (days)')),
-                ('action_taken', models.CharField(choices=[('none', 'None needed'), ('advice', 'Advice and observation'), ('diet', 'Diet change (soft food)'), ('medication', 'Medication'), ('referral', 'Referral (e.g. speech and language therapy)'), ('hospital', 'Emergency care or hospital admission'), ('other', 'Other (see details)')], default='none', max_length=20)),
-                ('details', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('recorded_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('visit', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='patients.visit')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("dysphagia", "Dysphagia (swallowing difficulty)"),
+                            ("neck_weakness", "Neck weakness"),
+                            ("dry_mouth", "Dry mouth"),
+                            ("dysphonia", "Dysphonia (voice change)"),
+                            ("injection_site_pain", "Injection-site pain"),
+                            ("flu_like", "Flu-like symptoms"),
+                            ("vision_ptosis", "Blurred vision or ptosis"),
+                            ("breathing", "Breathing difficulty"),
+                            ("other", "Other"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "other_kind",
+                    models.CharField(
+                        blank=True, help_text="Required for 'Other'.", max_length=200, verbose_name="what it was"
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        blank=True,
+                        choices=[("mild", "Mild"), ("moderate", "Moderate"), ("severe", "Severe")],
+                        help_text="For dysphagia the grade sets it (0-1 mild, 2 moderate, 3-4 severe); leave it blank.",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "dysphagia_grade",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[
+                            (0, "0 Normal swallowing (reported, not confirmed)"),
+                            (1, "1 Mild: some foods harder, no diet change"),
+                            (2, "2 Moderate: diet changed (soft food)"),
+                            (3, "3 Severe: liquids or purée only"),
+                            (4, "4 Very severe: cannot swallow safely, tube feeding"),
+                        ],
+                        help_text="Required for dysphagia (0-4).",
+                        null=True,
+                    ),
+                ),
+                (
+                    "onset_days",
+                    models.PositiveSmallIntegerField(
+                        help_text="0 = on the day of the injection; at most 120.",
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(120),
+                        ],
+                        verbose_name="onset (days after the injection)",
+                    ),
+                ),
+                (
+                    "duration_days",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Leave blank while it lasts; at most 365.",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(365),
+                        ],
+                        verbose_name="duration (days)",
+                    ),
+                ),
+                (
+                    "action_taken",
+                    models.CharField(
+                        choices=[
+                            ("none", "None needed"),
+                            ("advice", "Advice and observation"),
+                            ("diet", "Diet change (soft food)"),
+                            ("medication", "Medication"),
+                            ("referral", "Referral (e.g. speech and language therapy)"),
+                            ("hospital", "Emergency care or hospital admission"),
+                            ("other", "Other (see details)"),
+                        ],
+                        default="none",
+                        max_length=20,
+                    ),
+                ),
+                ("details", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="patients.visit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical adverse event',
-                'verbose_name_plural': 'historical adverse events',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical adverse event",
+                "verbose_name_plural": "historical adverse events",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='AdverseEvent',
+            name="AdverseEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('dysphagia', 'Dysphagia (swallowing difficulty)'), ('neck_weakness', 'Neck weakness'), ('dry_mouth', 'Dry mouth'), ('dysphonia', 'Dysphonia (voice change)'), ('injection_site_pain', 'Injection-site pain'), ('flu_like', 'Flu-like symptoms'), ('vision_ptosis', 'Blurred vision or ptosis'), ('breathing', 'Breathing difficulty'), ('other', 'Other')], max_length=30)),
-                ('other_kind', models.CharField(blank=True, help_text="Required for 'Other'.", max_length=200, verbose_name='what it was')),
-                ('severity', models.CharField(blank=True, choices=[('mild', 'Mild'), ('moderate', 'Moderate'), ('severe', 'Severe')], help_text='For dysphagia the grade sets it (0-1 mild, 2 moderate, 3-4 severe); leave it blank.', max_length=10)),
-                ('dysphagia_grade', models.PositiveSmallIntegerField(blank=True, choices=[(0, '0 Normal swallowing (reported, not confirmed)'), (1, '1 Mild: some foods harder, no diet change'), (2, '2 Moderate: diet changed (soft food)'), (3, '3 Severe: liquids or purée only'), (4, '4 Very severe: cannot swallow safely, tube feeding')], help_text='Required for dysphagia (0-4).', null=True)),
-                ('onset_days', models.PositiveSmallIntegerField(help_text='0 = on the day of the injection; at most 120.', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(120)], verbose_name='onset (days after the injection)')),
-                ('duration_days', models.PositiveSmallIntegerField(blank=True, help_text='Leave blank while it lasts; at most 365.', null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(365)], verbose_name='duration (days)')),
-                ('action_taken', models.CharField(choices=[('none', 'None needed'), ('advice', 'Advice and observation'), ('diet', 'Diet change (soft food)'), ('medication', 'Medication'), ('referral', 'Referral (e.g. speech and language therapy)'), ('hospital', 'Emergency care or hospital admission'), ('other', 'Other (see details)')], default='none', max_length=20)),
-                ('details', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('visit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='adverse_events', to='patients.visit')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("dysphagia", "Dysphagia (swallowing difficulty)"),
+                            ("neck_weakness", "Neck weakness"),
+                            ("dry_mouth", "Dry mouth"),
+                            ("dysphonia", "Dysphonia (voice change)"),
+                            ("injection_site_pain", "Injection-site pain"),
+                            ("flu_like", "Flu-like symptoms"),
+                            ("vision_ptosis", "Blurred vision or ptosis"),
+                            ("breathing", "Breathing difficulty"),
+                            ("other", "Other"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "other_kind",
+                    models.CharField(
+                        blank=True, help_text="Required for 'Other'.", max_length=200, verbose_name="what it was"
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        blank=True,
+                        choices=[("mild", "Mild"), ("moderate", "Moderate"), ("severe", "Severe")],
+                        help_text="For dysphagia the grade sets it (0-1 mild, 2 moderate, 3-4 severe); leave it blank.",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "dysphagia_grade",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[
+                            (0, "0 Normal swallowing (reported, not confirmed)"),
+                            (1, "1 Mild: some foods harder, no diet change"),
+                            (2, "2 Moderate: diet changed (soft food)"),
+                            (3, "3 Severe: liquids or purée only"),
+                            (4, "4 Very severe: cannot swallow safely, tube feeding"),
+                        ],
+                        help_text="Required for dysphagia (0-4).",
+                        null=True,
+                    ),
+                ),
+                (
+                    "onset_days",
+                    models.PositiveSmallIntegerField(
+                        help_text="0 = on the day of the injection; at most 120.",
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(120),
+                        ],
+                        verbose_name="onset (days after the injection)",
+                    ),
+                ),
+                (
+                    "duration_days",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Leave blank while it lasts; at most 365.",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(365),
+                        ],
+                        verbose_name="duration (days)",
+                    ),
+                ),
+                (
+                    "action_taken",
+                    models.CharField(
+                        choices=[
+                            ("none", "None needed"),
+                            ("advice", "Advice and observation"),
+                            ("diet", "Diet change (soft food)"),
+                            ("medication", "Medication"),
+                            ("referral", "Referral (e.g. speech and language therapy)"),
+                            ("hospital", "Emergency care or hospital admission"),
+                            ("other", "Other (see details)"),
+                        ],
+                        default="none",
+                        max_length=20,
+                    ),
+                ),
+                ("details", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="adverse_events", to="patients.visit"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='VisitOutcome',
+            name="VisitOutcome",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('pain_now', models.PositiveSmallIntegerField(blank=True, help_text='Neck pain today on a 0-10 numeric rating scale (0 none, 10 worst imaginable).', null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(10)], verbose_name='pain now (0-10)')),
-                ('pgic', models.PositiveSmallIntegerField(blank=True, choices=[(1, '1 Very much improved'), (2, '2 Much improved'), (3, '3 Minimally improved'), (4, '4 No change'), (5, '5 Minimally worse'), (6, '6 Much worse'), (7, '7 Very much worse')], help_text='Since the last injection session (7-point PGIC). Leave blank at a first visit.', null=True, verbose_name="patient's global impression of change")),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('visit', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='outcome', to='patients.visit')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "pain_now",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Neck pain today on a 0-10 numeric rating scale (0 none, 10 worst imaginable).",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(10),
+                        ],
+                        verbose_name="pain now (0-10)",
+                    ),
+                ),
+                (
+                    "pgic",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[
+                            (1, "1 Very much improved"),
+                            (2, "2 Much improved"),
+                            (3, "3 Minimally improved"),
+                            (4, "4 No change"),
+                            (5, "5 Minimally worse"),
+                            (6, "6 Much worse"),
+                            (7, "7 Very much worse"),
+                        ],
+                        help_text="Since the last injection session (7-point PGIC). Leave blank at a first visit.",
+                        null=True,
+                        verbose_name="patient's global impression of change",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "visit",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="outcome", to="patients.visit"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'pain and global impression',
+                "verbose_name": "pain and global impression",
             },
         ),
         migrations.CreateModel(
-            name='PostureComponent',
+            name="PostureComponent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(choices=[('TORTICAPUT', 'Torticaput'), ('TORTICOLLIS', 'Torticollis'), ('LATEROCAPUT', 'Laterocaput'), ('LATEROCOLLIS', 'Laterocollis'), ('ANTEROCAPUT', 'Anterocaput'), ('ANTEROCOLLIS', 'Anterocollis'), ('RETROCAPUT', 'Retrocaput'), ('RETROCOLLIS', 'Retrocollis'), ('LATERAL_SHIFT', 'Lateral shift'), ('SAGITTAL_SHIFT_FORWARD', 'Sagittal shift forward'), ('SAGITTAL_SHIFT_BACKWARD', 'Sagittal shift backward'), ('SHOULDER_ELEVATION', 'Shoulder elevation'), ('TREMOR_NO_NO', 'Head tremor, horizontal (no-no)'), ('TREMOR_YES_YES', 'Head tremor, vertical (yes-yes)')], max_length=40)),
-                ('direction', models.CharField(blank=True, choices=[('left', 'Left'), ('right', 'Right'), ('', 'None (bilateral)')], max_length=5)),
-                ('severity', models.PositiveSmallIntegerField()),
-                ('assessment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='components', to='patients.postureassessment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "code",
+                    models.CharField(
+                        choices=[
+                            ("TORTICAPUT", "Torticaput"),
+                            ("TORTICOLLIS", "Torticollis"),
+                            ("LATEROCAPUT", "Laterocaput"),
+                            ("LATEROCOLLIS", "Laterocollis"),
+                            ("ANTEROCAPUT", "Anterocaput"),
+                            ("ANTEROCOLLIS", "Anterocollis"),
+                            ("RETROCAPUT", "Retrocaput"),
+                            ("RETROCOLLIS", "Retrocollis"),
+                            ("LATERAL_SHIFT", "Lateral shift"),
+                            ("SAGITTAL_SHIFT_FORWARD", "Sagittal shift forward"),
+                            ("SAGITTAL_SHIFT_BACKWARD", "Sagittal shift backward"),
+                            ("SHOULDER_ELEVATION", "Shoulder elevation"),
+                            ("TREMOR_NO_NO", "Head tremor, horizontal (no-no)"),
+                            ("TREMOR_YES_YES", "Head tremor, vertical (yes-yes)"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        blank=True,
+                        choices=[("left", "Left"), ("right", "Right"), ("", "None (bilateral)")],
+                        max_length=5,
+                    ),
+                ),
+                ("severity", models.PositiveSmallIntegerField()),
+                (
+                    "assessment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="components",
+                        to="patients.postureassessment",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('assessment', 'code'), name='posture_component_once_per_assessment'), models.CheckConstraint(condition=models.Q(models.Q(('code__in', ['TORTICAPUT', 'TORTICOLLIS', 'LATEROCAPUT', 'LATEROCOLLIS', 'LATERAL_SHIFT', 'SHOULDER_ELEVATION']), ('direction__in', ['left', 'right'])), models.Q(('code__in', ['ANTEROCAPUT', 'ANTEROCOLLIS', 'RETROCAPUT', 'RETROCOLLIS', 'SAGITTAL_SHIFT_FORWARD', 'SAGITTAL_SHIFT_BACKWARD', 'TREMOR_NO_NO', 'TREMOR_YES_YES']), ('direction', '')), _connector='OR'), name='posture_component_direction_matches_pattern'), models.CheckConstraint(condition=models.Q(models.Q(('code', 'TORTICAPUT'), ('severity__gte', 1), ('severity__lte', 4)), models.Q(('code', 'TORTICOLLIS'), ('severity__gte', 1), ('severity__lte', 4)), models.Q(('code', 'LATEROCAPUT'), ('severity__gte', 1), ('severity__lte', 3)), models.Q(('code', 'LATEROCOLLIS'), ('severity__gte', 1), ('severity__lte', 3)), models.Q(('code', 'ANTEROCAPUT'), ('severity__gte', 1), ('severity__lte', 3)), models.Q(('code', 'ANTEROCOLLIS'), ('severity__gte', 1), ('severity__lte', 3)), models.Q(('code', 'RETROCAPUT'), ('severity__gte', 1), ('severity__lte', 3)), models.Q(('code', 'RETROCOLLIS'), ('severity__gte', 1), ('severity__lte', 3)), models.Q(('code', 'LATERAL_SHIFT'), ('severity__gte', 1), ('severity__lte', 1)), models.Q(('code', 'SAGITTAL_SHIFT_FORWARD'), ('severity__gte', 1), ('severity__lte', 1)), models.Q(('code', 'SAGITTAL_SHIFT_BACKWARD'), ('severity__gte', 1), ('severity__lte', 1)), models.Q(('code', 'SHOULDER_ELEVATION'), ('severity__gte', 1), ('severity__lte', 3)), models.Q(('code', 'TREMOR_NO_NO'), ('severity__gte', 1), ('severity__lte', 2)), models.Q(('code', 'TREMOR_YES_YES'), ('severity__gte', 1), ('severity__lte', 2)), _connector='OR'), name='posture_component_severity_in_range')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("assessment", "code"), name="posture_component_once_per_assessment"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                (
+                                    "code__in",
+                                    [
+                                        "TORTICAPUT",
+                                        "TORTICOLLIS",
+                                        "LATEROCAPUT",
+                                        "LATEROCOLLIS",
+                                        "LATERAL_SHIFT",
+                                        "SHOULDER_ELEVATION",
+                                    ],
+                                ),
+                                ("direction__in", ["left", "right"]),
+                            ),
+                            models.Q(
+                                (
+                                    "code__in",
+                                    [
+                                        "ANTEROCAPUT",
+                                        "ANTEROCOLLIS",
+                                        "RETROCAPUT",
+                                        "RETROCOLLIS",
+                                        "SAGITTAL_SHIFT_FORWARD",
+                                        "SAGITTAL_SHIFT_BACKWARD",
+                                        "TREMOR_NO_NO",
+                                        "TREMOR_YES_YES",
+                                    ],
+                                ),
+                                ("direction", ""),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="posture_component_direction_matches_pattern",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("code", "TORTICAPUT"), ("severity__gte", 1), ("severity__lte", 4)),
+                            models.Q(("code", "TORTICOLLIS"), ("severity__gte", 1), ("severity__lte", 4)),
+                            models.Q(("code", "LATEROCAPUT"), ("severity__gte", 1), ("severity__lte", 3)),
+                            models.Q(("code", "LATEROCOLLIS"), ("severity__gte", 1), ("severity__lte", 3)),
+                            models.Q(("code", "ANTEROCAPUT"), ("severity__gte", 1), ("severity__lte", 3)),
+                            models.Q(("code", "ANTEROCOLLIS"), ("severity__gte", 1), ("severity__lte", 3)),
+                            models.Q(("code", "RETROCAPUT"), ("severity__gte", 1), ("severity__lte", 3)),
+                            models.Q(("code", "RETROCOLLIS"), ("severity__gte", 1), ("severity__lte", 3)),
+                            models.Q(("code", "LATERAL_SHIFT"), ("severity__gte", 1), ("severity__lte", 1)),
+                            models.Q(("code", "SAGITTAL_SHIFT_FORWARD"), ("severity__gte", 1), ("severity__lte", 1)),
+                            models.Q(("code", "SAGITTAL_SHIFT_BACKWARD"), ("severity__gte", 1), ("severity__lte", 1)),
+                            models.Q(("code", "SHOULDER_ELEVATION"), ("severity__gte", 1), ("severity__lte", 3)),
+                            models.Q(("code", "TREMOR_NO_NO"), ("severity__gte", 1), ("severity__lte", 2)),
+                            models.Q(("code", "TREMOR_YES_YES"), ("severity__gte", 1), ("severity__lte", 2)),
+                            _connector="OR",
+                        ),
+                        name="posture_component_severity_in_range",
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='visit',
-            index=models.Index(fields=['patient', '-date'], name='visit_patient_date'),
+            model_name="visit",
+            index=models.Index(fields=["patient", "-date"], name="visit_patient_date"),
         ),
         migrations.AddConstraint(
-            model_name='visit',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['scheduled', 'in_progress', 'completed'])), name='visit_status_valid'),
+            model_name="visit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["scheduled", "in_progress", "completed"])), name="visit_status_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='twstrsassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('duration__isnull', True), models.Q(('duration__gte', 0), ('duration__lte', 5)), _connector='OR'), name='twstrs_duration_range'),
+            model_name="twstrsassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("duration__isnull", True), models.Q(("duration__gte", 0), ("duration__lte", 5)), _connector="OR"
+                ),
+                name="twstrs_duration_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='twstrsassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('sensory_trick__isnull', True), models.Q(('sensory_trick__gte', 0), ('sensory_trick__lte', 2)), _connector='OR'), name='twstrs_sensory_trick_range'),
+            model_name="twstrsassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("sensory_trick__isnull", True),
+                    models.Q(("sensory_trick__gte", 0), ("sensory_trick__lte", 2)),
+                    _connector="OR",
+                ),
+                name="twstrs_sensory_trick_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='twstrsassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('range_of_motion__isnull', True), models.Q(('range_of_motion__gte', 0), ('range_of_motion__lte', 4)), _connector='OR'), name='twstrs_range_of_motion_range'),
+            model_name="twstrsassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("range_of_motion__isnull", True),
+                    models.Q(("range_of_motion__gte", 0), ("range_of_motion__lte", 4)),
+                    _connector="OR",
+                ),
+                name="twstrs_range_of_motion_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='twstrsassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('time__isnull', True), models.Q(('time__gte', 0), ('time__lte', 4)), _connector='OR'), name='twstrs_time_range'),
+            model_name="twstrsassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("time__isnull", True), models.Q(("time__gte", 0), ("time__lte", 4)), _connector="OR"
+                ),
+                name="twstrs_time_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='twstrsassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('work__isnull', True), models.Q(('work__gte', 0), ('work__lte', 5)), _connector='OR'), name='twstrs_work_range'),
+            model_name="twstrsassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("work__isnull", True), models.Q(("work__gte", 0), ("work__lte", 5)), _connector="OR"
+                ),
+                name="twstrs_work_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='twstrsassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('activities_of_daily_living__isnull', True), models.Q(('activities_of_daily_living__gte', 0), ('activities_of_daily_living__lte', 5)), _connector='OR'), name='twstrs_activities_of_daily_living_range'),
+            model_name="twstrsassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("activities_of_daily_living__isnull", True),
+                    models.Q(("activities_of_daily_living__gte", 0), ("activities_of_daily_living__lte", 5)),
+                    _connector="OR",
+                ),
+                name="twstrs_activities_of_daily_living_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='twstrsassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('driving__isnull', True), models.Q(('driving__gte', 0), ('driving__lte', 5)), _connector='OR'), name='twstrs_driving_range'),
+            model_name="twstrsassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("driving__isnull", True), models.Q(("driving__gte", 0), ("driving__lte", 5)), _connector="OR"
+                ),
+                name="twstrs_driving_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='twstrsassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('reading__isnull', True), models.Q(('reading__gte', 0), ('reading__lte', 5)), _connector='OR'), name='twstrs_reading_range'),
+            model_name="twstrsassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("reading__isnull", True), models.Q(("reading__gte", 0), ("reading__lte", 5)), _connector="OR"
+                ),
+                name="twstrs_reading_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='twstrsassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('television__isnull', True), models.Q(('television__gte', 0), ('television__lte', 5)), _connector='OR'), name='twstrs_television_range'),
+            model_name="twstrsassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("television__isnull", True),
+                    models.Q(("television__gte", 0), ("television__lte", 5)),
+                    _connector="OR",
+                ),
+                name="twstrs_television_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='twstrsassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('activities_outside_home__isnull', True), models.Q(('activities_outside_home__gte', 0), ('activities_outside_home__lte', 5)), _connector='OR'), name='twstrs_activities_outside_home_range'),
+            model_name="twstrsassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("activities_outside_home__isnull", True),
+                    models.Q(("activities_outside_home__gte", 0), ("activities_outside_home__lte", 5)),
+                    _connector="OR",
+                ),
+                name="twstrs_activities_outside_home_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='twstrsassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('pain_worst__isnull', True), models.Q(('pain_worst__gte', 0), ('pain_worst__lte', 10)), _connector='OR'), name='twstrs_pain_worst_range'),
+            model_name="twstrsassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("pain_worst__isnull", True),
+                    models.Q(("pain_worst__gte", 0), ("pain_worst__lte", 10)),
+                    _connector="OR",
+                ),
+                name="twstrs_pain_worst_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='twstrsassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('pain_best__isnull', True), models.Q(('pain_best__gte', 0), ('pain_best__lte', 10)), _connector='OR'), name='twstrs_pain_best_range'),
+            model_name="twstrsassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("pain_best__isnull", True),
+                    models.Q(("pain_best__gte", 0), ("pain_best__lte", 10)),
+                    _connector="OR",
+                ),
+                name="twstrs_pain_best_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='twstrsassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('pain_usual__isnull', True), models.Q(('pain_usual__gte', 0), ('pain_usual__lte', 10)), _connector='OR'), name='twstrs_pain_usual_range'),
+            model_name="twstrsassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("pain_usual__isnull", True),
+                    models.Q(("pain_usual__gte", 0), ("pain_usual__lte", 10)),
+                    _connector="OR",
+                ),
+                name="twstrs_pain_usual_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='twstrsassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('pain_duration__isnull', True), models.Q(('pain_duration__gte', 0), ('pain_duration__lte', 5)), _connector='OR'), name='twstrs_pain_duration_range'),
+            model_name="twstrsassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("pain_duration__isnull", True),
+                    models.Q(("pain_duration__gte", 0), ("pain_duration__lte", 5)),
+                    _connector="OR",
+                ),
+                name="twstrs_pain_duration_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='twstrsassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('pain_disability__isnull', True), models.Q(('pain_disability__gte', 0), ('pain_disability__lte', 5)), _connector='OR'), name='twstrs_pain_disability_range'),
+            model_name="twstrsassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("pain_disability__isnull", True),
+                    models.Q(("pain_disability__gte", 0), ("pain_disability__lte", 5)),
+                    _connector="OR",
+                ),
+                name="twstrs_pain_disability_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tsuiassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('rotation__isnull', True), models.Q(('rotation__gte', 0), ('rotation__lte', 3)), _connector='OR'), name='tsui_rotation_range'),
+            model_name="tsuiassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("rotation__isnull", True), models.Q(("rotation__gte", 0), ("rotation__lte", 3)), _connector="OR"
+                ),
+                name="tsui_rotation_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tsuiassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('tilt__isnull', True), models.Q(('tilt__gte', 0), ('tilt__lte', 3)), _connector='OR'), name='tsui_tilt_range'),
+            model_name="tsuiassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("tilt__isnull", True), models.Q(("tilt__gte", 0), ("tilt__lte", 3)), _connector="OR"
+                ),
+                name="tsui_tilt_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tsuiassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('antero_retrocollis__isnull', True), models.Q(('antero_retrocollis__gte', 0), ('antero_retrocollis__lte', 3)), _connector='OR'), name='tsui_antero_retrocollis_range'),
+            model_name="tsuiassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("antero_retrocollis__isnull", True),
+                    models.Q(("antero_retrocollis__gte", 0), ("antero_retrocollis__lte", 3)),
+                    _connector="OR",
+                ),
+                name="tsui_antero_retrocollis_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tsuiassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('duration__isnull', True), models.Q(('duration__gte', 1), ('duration__lte', 2)), _connector='OR'), name='tsui_duration_range'),
+            model_name="tsuiassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("duration__isnull", True), models.Q(("duration__gte", 1), ("duration__lte", 2)), _connector="OR"
+                ),
+                name="tsui_duration_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tsuiassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('shoulder_elevation__isnull', True), models.Q(('shoulder_elevation__gte', 0), ('shoulder_elevation__lte', 3)), _connector='OR'), name='tsui_shoulder_elevation_range'),
+            model_name="tsuiassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("shoulder_elevation__isnull", True),
+                    models.Q(("shoulder_elevation__gte", 0), ("shoulder_elevation__lte", 3)),
+                    _connector="OR",
+                ),
+                name="tsui_shoulder_elevation_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tsuiassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('tremor_duration__isnull', True), models.Q(('tremor_duration__gte', 1), ('tremor_duration__lte', 2)), _connector='OR'), name='tsui_tremor_duration_range'),
+            model_name="tsuiassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("tremor_duration__isnull", True),
+                    models.Q(("tremor_duration__gte", 1), ("tremor_duration__lte", 2)),
+                    _connector="OR",
+                ),
+                name="tsui_tremor_duration_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='adverseevent',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('dysphagia_grade__gte', 0), ('dysphagia_grade__lte', 4), ('kind', 'dysphagia')), models.Q(models.Q(('kind', 'dysphagia'), _negated=True), ('dysphagia_grade__isnull', True)), _connector='OR'), name='adverse_event_dysphagia_grade'),
+            model_name="adverseevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("dysphagia_grade__gte", 0), ("dysphagia_grade__lte", 4), ("kind", "dysphagia")),
+                    models.Q(models.Q(("kind", "dysphagia"), _negated=True), ("dysphagia_grade__isnull", True)),
+                    _connector="OR",
+                ),
+                name="adverse_event_dysphagia_grade",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='adverseevent',
-            constraint=models.CheckConstraint(condition=models.Q(('severity__in', ['mild', 'moderate', 'severe'])), name='adverse_event_severity_valid'),
+            model_name="adverseevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("severity__in", ["mild", "moderate", "severe"])),
+                name="adverse_event_severity_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='adverseevent',
-            constraint=models.CheckConstraint(condition=models.Q(('onset_days__gte', 0), ('onset_days__lte', 120)), name='adverse_event_onset_range'),
+            model_name="adverseevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("onset_days__gte", 0), ("onset_days__lte", 120)), name="adverse_event_onset_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='adverseevent',
-            constraint=models.CheckConstraint(condition=models.Q(('duration_days__isnull', True), models.Q(('duration_days__gte', 0), ('duration_days__lte', 365)), _connector='OR'), name='adverse_event_duration_range'),
+            model_name="adverseevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("duration_days__isnull", True),
+                    models.Q(("duration_days__gte", 0), ("duration_days__lte", 365)),
+                    _connector="OR",
+                ),
+                name="adverse_event_duration_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='visitoutcome',
-            constraint=models.CheckConstraint(condition=models.Q(('pain_now__isnull', True), models.Q(('pain_now__gte', 0), ('pain_now__lte', 10)), _connector='OR'), name='outcome_pain_now_range'),
+            model_name="visitoutcome",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("pain_now__isnull", True), models.Q(("pain_now__gte", 0), ("pain_now__lte", 10)), _connector="OR"
+                ),
+                name="outcome_pain_now_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='visitoutcome',
-            constraint=models.CheckConstraint(condition=models.Q(('pgic__isnull', True), models.Q(('pgic__gte', 1), ('pgic__lte', 7)), _connector='OR'), name='outcome_pgic_range'),
+            model_name="visitoutcome",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("pgic__isnull", True), models.Q(("pgic__gte", 1), ("pgic__lte", 7)), _connector="OR"
+                ),
+                name="outcome_pgic_range",
+            ),
         ),
     ]

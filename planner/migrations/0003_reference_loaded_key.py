@@ -4,60 +4,59 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('planner', '0002_reference_data'),
+        ("planner", "0002_reference_data"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='caution',
-            name='loaded_key',
+            model_name="caution",
+            name="loaded_key",
             field=models.CharField(blank=True, editable=False, max_length=300),
         ),
         migrations.AddField(
-            model_name='diluentvolume',
-            name='loaded_key',
+            model_name="diluentvolume",
+            name="loaded_key",
             field=models.CharField(blank=True, editable=False, max_length=300),
         ),
         migrations.AddField(
-            model_name='doseguideline',
-            name='loaded_key',
+            model_name="doseguideline",
+            name="loaded_key",
             field=models.CharField(blank=True, editable=False, max_length=300),
         ),
         migrations.AddField(
-            model_name='muscle',
-            name='loaded_key',
+            model_name="muscle",
+            name="loaded_key",
             field=models.CharField(blank=True, editable=False, max_length=300),
         ),
         migrations.AddField(
-            model_name='patterncomponent',
-            name='loaded_key',
+            model_name="patterncomponent",
+            name="loaded_key",
             field=models.CharField(blank=True, editable=False, max_length=300),
         ),
         migrations.AddField(
-            model_name='posturepattern',
-            name='loaded_key',
+            model_name="posturepattern",
+            name="loaded_key",
             field=models.CharField(blank=True, editable=False, max_length=300),
         ),
         migrations.AddField(
-            model_name='product',
-            name='loaded_key',
+            model_name="product",
+            name="loaded_key",
             field=models.CharField(blank=True, editable=False, max_length=300),
         ),
         migrations.AddField(
-            model_name='productlimit',
-            name='loaded_key',
+            model_name="productlimit",
+            name="loaded_key",
             field=models.CharField(blank=True, editable=False, max_length=300),
         ),
         migrations.AddField(
-            model_name='source',
-            name='loaded_key',
+            model_name="source",
+            name="loaded_key",
             field=models.CharField(blank=True, editable=False, max_length=300),
         ),
         migrations.AddField(
-            model_name='suggestionrule',
-            name='loaded_key',
+            model_name="suggestionrule",
+            name="loaded_key",
             field=models.CharField(blank=True, editable=False, max_length=300),
         ),
     ]

@@ -10,198 +10,632 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0001_patients_visits_scales'),
-        ('planner', '0003_reference_loaded_key'),
+        ("patients", "0001_patients_visits_scales"),
+        ("planner", "0003_reference_loaded_key"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='InjectionSession',
+            name="InjectionSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('default_guidance', models.CharField(choices=[('anatomical', 'anatomical landmarks'), ('emg', 'EMG'), ('ultrasound', 'ultrasound')], default='anatomical', help_text='Used for rows that do not say otherwise.', max_length=12, verbose_name='guidance')),
-                ('status', models.CharField(choices=[('draft', 'draft'), ('signed', 'signed')], default='draft', max_length=10, verbose_name='status')),
-                ('lot_number', models.CharField(blank=True, max_length=40, verbose_name='lot number')),
-                ('lot_expiry', models.DateField(blank=True, null=True, verbose_name='lot expiry date')),
-                ('vial_units', models.DecimalField(blank=True, decimal_places=2, help_text='Units of this product per vial.', max_digits=8, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0.01'), message='Must be greater than zero.')], verbose_name='vial size (units)')),
-                ('vial_count', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1)], verbose_name='vials used')),
-                ('diluent_ml', models.DecimalField(blank=True, decimal_places=2, help_text='0.9% sodium chloride added to each vial.', max_digits=6, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='diluent per vial (mL)')),
-                ('prepared_at', models.DateTimeField(blank=True, null=True, verbose_name='prepared at')),
-                ('signed_at', models.DateTimeField(blank=True, null=True, verbose_name='signed at')),
-                ('findings_at_signing', models.JSONField(blank=True, default=list, verbose_name='findings at signing')),
-                ('amendment_reason', models.TextField(blank=True, verbose_name='reason for the amendment')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('amends', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='amended_by', to='planner.injectionsession', verbose_name='amends')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('prepared_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='prepared by')),
-                ('product', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='sessions', to='planner.product', verbose_name='product')),
-                ('signed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='signed by')),
-                ('visit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='injection_sessions', to='patients.visit', verbose_name='visit')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "default_guidance",
+                    models.CharField(
+                        choices=[("anatomical", "anatomical landmarks"), ("emg", "EMG"), ("ultrasound", "ultrasound")],
+                        default="anatomical",
+                        help_text="Used for rows that do not say otherwise.",
+                        max_length=12,
+                        verbose_name="guidance",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "draft"), ("signed", "signed")],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("lot_number", models.CharField(blank=True, max_length=40, verbose_name="lot number")),
+                ("lot_expiry", models.DateField(blank=True, null=True, verbose_name="lot expiry date")),
+                (
+                    "vial_units",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="Units of this product per vial.",
+                        max_digits=8,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(
+                                Decimal("0.01"), message="Must be greater than zero."
+                            )
+                        ],
+                        verbose_name="vial size (units)",
+                    ),
+                ),
+                (
+                    "vial_count",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="vials used",
+                    ),
+                ),
+                (
+                    "diluent_ml",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="0.9% sodium chloride added to each vial.",
+                        max_digits=6,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="diluent per vial (mL)",
+                    ),
+                ),
+                ("prepared_at", models.DateTimeField(blank=True, null=True, verbose_name="prepared at")),
+                ("signed_at", models.DateTimeField(blank=True, null=True, verbose_name="signed at")),
+                ("findings_at_signing", models.JSONField(blank=True, default=list, verbose_name="findings at signing")),
+                ("amendment_reason", models.TextField(blank=True, verbose_name="reason for the amendment")),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "amends",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="amended_by",
+                        to="planner.injectionsession",
+                        verbose_name="amends",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "prepared_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="prepared by",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sessions",
+                        to="planner.product",
+                        verbose_name="product",
+                    ),
+                ),
+                (
+                    "signed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="signed by",
+                    ),
+                ),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="injection_sessions",
+                        to="patients.visit",
+                        verbose_name="visit",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-visit__date', '-id'],
-                'permissions': [('plan_injectionsession', 'Can build and change a draft injection plan'), ('prepare_injectionsession', 'Can record the toxin preparation (lot, expiry, dilution)'), ('sign_injectionsession', 'Can sign an injection session'), ('amend_injectionsession', 'Can amend a signed injection session')],
+                "ordering": ["-visit__date", "-id"],
+                "permissions": [
+                    ("plan_injectionsession", "Can build and change a draft injection plan"),
+                    ("prepare_injectionsession", "Can record the toxin preparation (lot, expiry, dilution)"),
+                    ("sign_injectionsession", "Can sign an injection session"),
+                    ("amend_injectionsession", "Can amend a signed injection session"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Injection',
+            name="Injection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('side', models.CharField(choices=[('left', 'left'), ('right', 'right')], max_length=5, verbose_name='side')),
-                ('dose', models.DecimalField(blank=True, decimal_places=2, help_text="In the units of the session's product, for this muscle on this side.", max_digits=8, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0.01'), message='Must be greater than zero.')], verbose_name='dose (units)')),
-                ('sites', models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(20)], verbose_name='sites')),
-                ('guidance', models.CharField(choices=[('anatomical', 'anatomical landmarks'), ('emg', 'EMG'), ('ultrasound', 'ultrasound')], default='anatomical', max_length=12, verbose_name='guidance')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('muscle', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='injections', to='planner.muscle', verbose_name='muscle')),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='injections', to='planner.injectionsession', verbose_name='session')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "side",
+                    models.CharField(choices=[("left", "left"), ("right", "right")], max_length=5, verbose_name="side"),
+                ),
+                (
+                    "dose",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="In the units of the session's product, for this muscle on this side.",
+                        max_digits=8,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(
+                                Decimal("0.01"), message="Must be greater than zero."
+                            )
+                        ],
+                        verbose_name="dose (units)",
+                    ),
+                ),
+                (
+                    "sites",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(20),
+                        ],
+                        verbose_name="sites",
+                    ),
+                ),
+                (
+                    "guidance",
+                    models.CharField(
+                        choices=[("anatomical", "anatomical landmarks"), ("emg", "EMG"), ("ultrasound", "ultrasound")],
+                        default="anatomical",
+                        max_length=12,
+                        verbose_name="guidance",
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "muscle",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="injections",
+                        to="planner.muscle",
+                        verbose_name="muscle",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="injections",
+                        to="planner.injectionsession",
+                        verbose_name="session",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalInjectionSession',
+            name="HistoricalInjectionSession",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('default_guidance', models.CharField(choices=[('anatomical', 'anatomical landmarks'), ('emg', 'EMG'), ('ultrasound', 'ultrasound')], default='anatomical', help_text='Used for rows that do not say otherwise.', max_length=12, verbose_name='guidance')),
-                ('status', models.CharField(choices=[('draft', 'draft'), ('signed', 'signed')], default='draft', max_length=10, verbose_name='status')),
-                ('lot_number', models.CharField(blank=True, max_length=40, verbose_name='lot number')),
-                ('lot_expiry', models.DateField(blank=True, null=True, verbose_name='lot expiry date')),
-                ('vial_units', models.DecimalField(blank=True, decimal_places=2, help_text='Units of this product per vial.', max_digits=8, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0.01'), message='Must be greater than zero.')], verbose_name='vial size (units)')),
-                ('vial_count', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1)], verbose_name='vials used')),
-                ('diluent_ml', models.DecimalField(blank=True, decimal_places=2, help_text='0.9% sodium chloride added to each vial.', max_digits=6, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='diluent per vial (mL)')),
-                ('prepared_at', models.DateTimeField(blank=True, null=True, verbose_name='prepared at')),
-                ('signed_at', models.DateTimeField(blank=True, null=True, verbose_name='signed at')),
-                ('findings_at_signing', models.JSONField(blank=True, default=list, verbose_name='findings at signing')),
-                ('amendment_reason', models.TextField(blank=True, verbose_name='reason for the amendment')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('prepared_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='prepared by')),
-                ('product', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='planner.product', verbose_name='product')),
-                ('signed_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='signed by')),
-                ('visit', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='patients.visit', verbose_name='visit')),
-                ('amends', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='planner.injectionsession', verbose_name='amends')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "default_guidance",
+                    models.CharField(
+                        choices=[("anatomical", "anatomical landmarks"), ("emg", "EMG"), ("ultrasound", "ultrasound")],
+                        default="anatomical",
+                        help_text="Used for rows that do not say otherwise.",
+                        max_length=12,
+                        verbose_name="guidance",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "draft"), ("signed", "signed")],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("lot_number", models.CharField(blank=True, max_length=40, verbose_name="lot number")),
+                ("lot_expiry", models.DateField(blank=True, null=True, verbose_name="lot expiry date")),
+                (
+                    "vial_units",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="Units of this product per vial.",
+                        max_digits=8,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(
+                                Decimal("0.01"), message="Must be greater than zero."
+                            )
+                        ],
+                        verbose_name="vial size (units)",
+                    ),
+                ),
+                (
+                    "vial_count",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="vials used",
+                    ),
+                ),
+                (
+                    "diluent_ml",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="0.9% sodium chloride added to each vial.",
+                        max_digits=6,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="diluent per vial (mL)",
+                    ),
+                ),
+                ("prepared_at", models.DateTimeField(blank=True, null=True, verbose_name="prepared at")),
+                ("signed_at", models.DateTimeField(blank=True, null=True, verbose_name="signed at")),
+                ("findings_at_signing", models.JSONField(blank=True, default=list, verbose_name="findings at signing")),
+                ("amendment_reason", models.TextField(blank=True, verbose_name="reason for the amendment")),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "prepared_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="prepared by",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="planner.product",
+                        verbose_name="product",
+                    ),
+                ),
+                (
+                    "signed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="signed by",
+                    ),
+                ),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="patients.visit",
+                        verbose_name="visit",
+                    ),
+                ),
+                (
+                    "amends",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="planner.injectionsession",
+                        verbose_name="amends",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical injection session',
-                'verbose_name_plural': 'historical injection sessions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical injection session",
+                "verbose_name_plural": "historical injection sessions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalInjection',
+            name="HistoricalInjection",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('side', models.CharField(choices=[('left', 'left'), ('right', 'right')], max_length=5, verbose_name='side')),
-                ('dose', models.DecimalField(blank=True, decimal_places=2, help_text="In the units of the session's product, for this muscle on this side.", max_digits=8, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0.01'), message='Must be greater than zero.')], verbose_name='dose (units)')),
-                ('sites', models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(20)], verbose_name='sites')),
-                ('guidance', models.CharField(choices=[('anatomical', 'anatomical landmarks'), ('emg', 'EMG'), ('ultrasound', 'ultrasound')], default='anatomical', max_length=12, verbose_name='guidance')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('muscle', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='planner.muscle', verbose_name='muscle')),
-                ('session', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='planner.injectionsession', verbose_name='session')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "side",
+                    models.CharField(choices=[("left", "left"), ("right", "right")], max_length=5, verbose_name="side"),
+                ),
+                (
+                    "dose",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="In the units of the session's product, for this muscle on this side.",
+                        max_digits=8,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(
+                                Decimal("0.01"), message="Must be greater than zero."
+                            )
+                        ],
+                        verbose_name="dose (units)",
+                    ),
+                ),
+                (
+                    "sites",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(20),
+                        ],
+                        verbose_name="sites",
+                    ),
+                ),
+                (
+                    "guidance",
+                    models.CharField(
+                        choices=[("anatomical", "anatomical landmarks"), ("emg", "EMG"), ("ultrasound", "ultrasound")],
+                        default="anatomical",
+                        max_length=12,
+                        verbose_name="guidance",
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "muscle",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="planner.muscle",
+                        verbose_name="muscle",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="planner.injectionsession",
+                        verbose_name="session",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical injection',
-                'verbose_name_plural': 'historical injections',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical injection",
+                "verbose_name_plural": "historical injections",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalFindingAcknowledgement',
+            name="HistoricalFindingAcknowledgement",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('finding_key', models.CharField(max_length=200, verbose_name='finding')),
-                ('finding_code', models.CharField(max_length=60)),
-                ('message', models.TextField()),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('acknowledged_at', models.DateTimeField()),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('acknowledged_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='planner.injectionsession', verbose_name='session')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("finding_key", models.CharField(max_length=200, verbose_name="finding")),
+                ("finding_code", models.CharField(max_length=60)),
+                ("message", models.TextField()),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                ("acknowledged_at", models.DateTimeField()),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="planner.injectionsession",
+                        verbose_name="session",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical finding acknowledgement',
-                'verbose_name_plural': 'historical finding acknowledgements',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical finding acknowledgement",
+                "verbose_name_plural": "historical finding acknowledgements",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='FindingAcknowledgement',
+            name="FindingAcknowledgement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('finding_key', models.CharField(max_length=200, verbose_name='finding')),
-                ('finding_code', models.CharField(max_length=60)),
-                ('message', models.TextField()),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('acknowledged_at', models.DateTimeField()),
-                ('acknowledged_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='acknowledgements', to='planner.injectionsession', verbose_name='session')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("finding_key", models.CharField(max_length=200, verbose_name="finding")),
+                ("finding_code", models.CharField(max_length=60)),
+                ("message", models.TextField()),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                ("acknowledged_at", models.DateTimeField()),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="acknowledgements",
+                        to="planner.injectionsession",
+                        verbose_name="session",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='injectionsession',
-            constraint=models.UniqueConstraint(condition=models.Q(('amends__isnull', True)), fields=('visit',), name='session_one_original_per_visit'),
+            model_name="injectionsession",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("amends__isnull", True)), fields=("visit",), name="session_one_original_per_visit"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='injectionsession',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), models.Q(('signed_by__isnull', False), ('signed_at__isnull', False), ('product__isnull', False)), _connector='OR'), name='session_signed_has_signer_and_product'),
+            model_name="injectionsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status", "draft"),
+                    models.Q(("signed_by__isnull", False), ("signed_at__isnull", False), ("product__isnull", False)),
+                    _connector="OR",
+                ),
+                name="session_signed_has_signer_and_product",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='injectionsession',
-            constraint=models.CheckConstraint(condition=models.Q(('amends__isnull', True), models.Q(('amendment_reason', ''), _negated=True), _connector='OR'), name='session_amendment_has_reason'),
+            model_name="injectionsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("amends__isnull", True), models.Q(("amendment_reason", ""), _negated=True), _connector="OR"
+                ),
+                name="session_amendment_has_reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='injectionsession',
-            constraint=models.CheckConstraint(condition=models.Q(('vial_units__isnull', True), ('vial_units__gt', 0), _connector='OR'), name='session_vial_units_positive'),
+            model_name="injectionsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("vial_units__isnull", True), ("vial_units__gt", 0), _connector="OR"),
+                name="session_vial_units_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='injectionsession',
-            constraint=models.CheckConstraint(condition=models.Q(('diluent_ml__isnull', True), ('diluent_ml__gte', 0), _connector='OR'), name='session_diluent_not_negative'),
+            model_name="injectionsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("diluent_ml__isnull", True), ("diluent_ml__gte", 0), _connector="OR"),
+                name="session_diluent_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='injection',
-            constraint=models.CheckConstraint(condition=models.Q(('dose__isnull', True), ('dose__gt', 0), _connector='OR'), name='injection_dose_positive'),
+            model_name="injection",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("dose__isnull", True), ("dose__gt", 0), _connector="OR"),
+                name="injection_dose_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='injection',
-            constraint=models.CheckConstraint(condition=models.Q(('sites__gte', 1), ('sites__lte', 20)), name='injection_sites_range'),
+            model_name="injection",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sites__gte", 1), ("sites__lte", 20)), name="injection_sites_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='injection',
-            constraint=models.UniqueConstraint(fields=('session', 'muscle', 'side'), name='injection_one_row_per_muscle_side'),
+            model_name="injection",
+            constraint=models.UniqueConstraint(
+                fields=("session", "muscle", "side"), name="injection_one_row_per_muscle_side"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='findingacknowledgement',
-            constraint=models.UniqueConstraint(fields=('session', 'finding_key'), name='acknowledgement_once_per_finding'),
+            model_name="findingacknowledgement",
+            constraint=models.UniqueConstraint(
+                fields=("session", "finding_key"), name="acknowledgement_once_per_finding"
+            ),
         ),
     ]

@@ -6,26 +6,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0002_patient_search_trigram_indexes'),
-        ('planner', '0004_injection_sessions'),
+        ("patients", "0002_patient_search_trigram_indexes"),
+        ("planner", "0004_injection_sessions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalinjectionsession',
-            name='planned_interval_weeks',
-            field=models.PositiveSmallIntegerField(blank=True, help_text="Set at signing when this patient's next session should not follow the product's minimum interval.", null=True, validators=[django.core.validators.MinValueValidator(4), django.core.validators.MaxValueValidator(52)], verbose_name='next injection in (weeks)'),
+            model_name="historicalinjectionsession",
+            name="planned_interval_weeks",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="Set at signing when this patient's next session should not follow the product's minimum interval.",
+                null=True,
+                validators=[django.core.validators.MinValueValidator(4), django.core.validators.MaxValueValidator(52)],
+                verbose_name="next injection in (weeks)",
+            ),
         ),
         migrations.AddField(
-            model_name='injectionsession',
-            name='planned_interval_weeks',
-            field=models.PositiveSmallIntegerField(blank=True, help_text="Set at signing when this patient's next session should not follow the product's minimum interval.", null=True, validators=[django.core.validators.MinValueValidator(4), django.core.validators.MaxValueValidator(52)], verbose_name='next injection in (weeks)'),
+            model_name="injectionsession",
+            name="planned_interval_weeks",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="Set at signing when this patient's next session should not follow the product's minimum interval.",
+                null=True,
+                validators=[django.core.validators.MinValueValidator(4), django.core.validators.MaxValueValidator(52)],
+                verbose_name="next injection in (weeks)",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='injectionsession',
-            constraint=models.CheckConstraint(condition=models.Q(('planned_interval_weeks__isnull', True), models.Q(('planned_interval_weeks__gte', 4), ('planned_interval_weeks__lte', 52)), _connector='OR'), name='session_planned_interval_range'),
+            model_name="injectionsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("planned_interval_weeks__isnull", True),
+                    models.Q(("planned_interval_weeks__gte", 4), ("planned_interval_weeks__lte", 52)),
+                    _connector="OR",
+                ),
+                name="session_planned_interval_range",
+            ),
         ),
     ]

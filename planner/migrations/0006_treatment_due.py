@@ -30,27 +30,54 @@ def fill_from_signed_sessions(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0003_visit_date_indexes'),
-        ('planner', '0005_session_planned_interval'),
+        ("patients", "0003_visit_date_indexes"),
+        ("planner", "0005_session_planned_interval"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TreatmentDue',
+            name="TreatmentDue",
             fields=[
-                ('patient', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='treatment_due', serialize=False, to='patients.patient')),
-                ('last_session', models.DateField(verbose_name='last session')),
-                ('planned_interval_weeks', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('delay_days', models.PositiveIntegerField(blank=True, null=True)),
-                ('due', models.DateField(blank=True, null=True, verbose_name='due')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='planner.product')),
-                ('session', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='planner.injectionsession')),
+                (
+                    "patient",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="treatment_due",
+                        serialize=False,
+                        to="patients.patient",
+                    ),
+                ),
+                ("last_session", models.DateField(verbose_name="last session")),
+                ("planned_interval_weeks", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("delay_days", models.PositiveIntegerField(blank=True, null=True)),
+                ("due", models.DateField(blank=True, null=True, verbose_name="due")),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="planner.product"
+                    ),
+                ),
+                (
+                    "session",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="planner.injectionsession"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['due'], name='treatment_due_date')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('delay_days__isnull', True), ('due__isnull', True)), models.Q(('delay_days__isnull', False), ('due__isnull', False)), _connector='OR'), name='treatment_due_with_its_delay')],
+                "indexes": [models.Index(fields=["due"], name="treatment_due_date")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("delay_days__isnull", True), ("due__isnull", True)),
+                            models.Q(("delay_days__isnull", False), ("due__isnull", False)),
+                            _connector="OR",
+                        ),
+                        name="treatment_due_with_its_delay",
+                    )
+                ],
             },
         ),
         migrations.RunPython(fill_from_signed_sessions, migrations.RunPython.noop),
