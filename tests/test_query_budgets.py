@@ -4,7 +4,8 @@ A page that runs one query per row is fast in a demo and slow in a clinic with y
 these tests catch it before `make bench` does. Each test loads the page once with little data and
 once with a lot (1 against 50 visits, 1 against 100 patients or entries), and checks both against
 the same pinned number. A change that adds a query must change the number here, on purpose.
-(The plan editor's and the worklist's owners pin theirs beside their tests.)
+(The worklist's is pinned in tests/planner/test_outcomes_worklist.py, cached and not; the plan editor's
+live check in tests/planner/test_plans.py.)
 """
 
 from datetime import timedelta
