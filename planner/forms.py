@@ -67,6 +67,17 @@ class RowForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["muscle"].loaded = muscles
 
+    def full_clean(self):
+        super().full_clean()
+        remove = self.fields["remove"]
+        if self.is_bound and remove.clean(
+            remove.widget.value_from_datadict(self.data, self.files, self.add_prefix("remove"))
+        ):
+            # A row being removed needs nothing else to be valid: its muscle may have been retired since it
+            # was planned, and refusing the row would leave no way to save the plan without it.
+            self._errors = forms.utils.ErrorDict()
+            self.cleaned_data = {"remove": True}
+
 
 class BaseRowFormSet(forms.BaseFormSet):
     def get_form_kwargs(self, index):

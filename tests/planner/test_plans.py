@@ -293,6 +293,22 @@ def test_a_row_naming_an_unknown_or_retired_muscle_is_refused_and_nothing_is_sav
     assert session.injections.count() == 2
 
 
+def test_a_row_whose_muscle_was_retired_can_be_removed_and_the_plan_saved(neuro_client, neurologist, visit):
+    session = plan(visit, neurologist)  # left SCM and right splenius capitis
+    retired = muscle("SPLENIUS_CAPITIS")
+    retired.is_active = False
+    retired._history_user = neurologist
+    retired.save()
+    url = reverse("plans:editor", args=[session.pk])
+    data = editor_post(session, action="save", rows=[("SCM", "left", "40", 2), ("SPLENIUS_CAPITIS", "right", "50", 2)])
+    response = neuro_client.post(url, data)
+    assert response.status_code == 400  # kept, it is refused with its reason
+    assert "This muscle is not in the list of muscles in use." in response.content.decode()
+    data["rows-1-remove"] = "on"
+    assert neuro_client.post(url, data).status_code == 302
+    assert [(row.muscle.code, row.side) for row in session.injections.all()] == [("SCM", "left")]
+
+
 def test_the_live_check_takes_the_same_queries_for_1_or_12_rows(neuro_client, neurologist, visit):
     earlier = VisitFactory(patient=visit.patient, date=TODAY - dt.timedelta(weeks=12), status="in_progress")
     signed(earlier, neurologist)
