@@ -66,16 +66,9 @@ _reference_cache = {}
 PLAN_HISTORY_MODELS = ("historicalinjectionsession", "historicalinjection", "historicalfindingacknowledgement")
 
 
-@functools.cache
-def _revision_sql():
-    """The revision query (the list of reference history tables is fixed once the apps are loaded)."""
-    from django.apps import apps
-
-    history_models = [
-        model
-        for model in apps.get_app_config("planner").get_models()
-        if model._meta.model_name.startswith("historical") and model._meta.model_name not in PLAN_HISTORY_MODELS
-    ]
+def newest_history_ids_sql(history_models):
+    """One SELECT of the newest history id of each table: a revision number that moves with every change
+    to the tables they record."""
     quote = connection.ops.quote_name
     columns = ", ".join(
         f"(SELECT MAX({quote(model._meta.pk.column)}) FROM {quote(model._meta.db_table)})" for model in history_models
@@ -83,10 +76,26 @@ def _revision_sql():
     return f"SELECT {columns}"
 
 
-def reference_revision():
+def newest_history_ids(sql):
     with connection.cursor() as cursor:
-        cursor.execute(_revision_sql())
+        cursor.execute(sql)
         return tuple(cursor.fetchone())
+
+
+@functools.cache
+def _revision_sql():
+    """The revision query (the list of reference history tables is fixed once the apps are loaded)."""
+    from django.apps import apps
+
+    return newest_history_ids_sql(
+        model
+        for model in apps.get_app_config("planner").get_models()
+        if model._meta.model_name.startswith("historical") and model._meta.model_name not in PLAN_HISTORY_MODELS
+    )
+
+
+def reference_revision():
+    return newest_history_ids(_revision_sql())
 
 
 def clear_reference_cache():

@@ -28,17 +28,19 @@ changes) in a fixed number of queries whatever the size of the clinic, and loads
 patients it lists.
 """
 
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 
 from patients.models import Patient, Visit
+from planner import selectors
 from planner.models import InjectionSession, Product, ProductLimit, Source, TreatmentDue
 from planner.reference.formatting import amount
 
@@ -230,8 +232,13 @@ def latest_current_sessions(patient_ids=None):
     )
 
 
+def _delay_days(delays, product_id, planned):
+    """Days from the last session to the due date: the planned interval, else the product's default."""
+    return planned * 7 if planned is not None else delays[product_id]
+
+
 def _treatment_due(delays, patient_id, session_id, last_session, product_id, planned):
-    delay = planned * 7 if planned is not None else delays[product_id]
+    delay = _delay_days(delays, product_id, planned)
     return TreatmentDue(
         patient_id=patient_id,
         session_id=session_id,
@@ -289,8 +296,7 @@ def settle_due_dates(delays):
     )
     changed = []
     for row in stale.only("pk", "last_session", "product_id", "planned_interval_weeks"):
-        planned = row.planned_interval_weeks
-        row.delay_days = planned * 7 if planned is not None else delays[row.product_id]
+        row.delay_days = _delay_days(delays, row.product_id, row.planned_interval_weeks)
         row.due = row.last_session + timedelta(days=row.delay_days)
         changed.append(row)
     TreatmentDue.objects.bulk_update(changed, ["delay_days", "due"], batch_size=2000)
@@ -387,26 +393,20 @@ def clinic_worklist(*, today, horizon_days=DEFAULT_HORIZON_DAYS, limit=None):
     )
 
 
-def _history_tables():
+@functools.cache
+def _revision_sql():
     from patients.models import PostureAssessment, TwstrsAssessment
 
     # Everything the worklist shows comes from these tables (TreatmentDue is derived from sessions and
     # visits, its due dates from the products' limits), and each keeps a history row per change.
     models = (Patient, Visit, PostureAssessment, TwstrsAssessment, InjectionSession, Product, ProductLimit)
-    return [model.history.model for model in models]
+    return selectors.newest_history_ids_sql(model.history.model for model in models)
 
 
 def revision():
     """The newest history id of every table the worklist reads, in one query: it changes with any change
     to what the worklist shows, so it keys the view's cache of the rendered lists."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(
-        f"(SELECT MAX({quote(history._meta.pk.column)}) FROM {quote(history._meta.db_table)})"
-        for history in _history_tables()
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns}")
-        return tuple(cursor.fetchone())
+    return selectors.newest_history_ids(_revision_sql())
 
 
 def refresh_on_signing(sender, instance, **kwargs):
