@@ -8,8 +8,8 @@ RUN apt-get update \
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 
-COPY requirements.txt build-constraints.txt ./
-RUN pip install --no-cache-dir --build-constraint build-constraints.txt -r requirements.txt
+COPY requirements.txt ./
+RUN pip install --no-cache-dir -r requirements.txt
 
 COPY . .
 RUN useradd --system --home-dir /app planner && chown -R planner /app

@@ -26,8 +26,9 @@ help:
 	@echo "make lint   - ruff"
 	@echo "make install - only create .venv and install requirements.txt"
 	@echo "make bench  - performance at clinic scale on PostgreSQL (10-20 min; not part of make test)"
+	@echo "make vendor - refresh the vendored front-end files in static/vendor from the npm registry"
 
-$(VENV)/.installed: requirements.txt build-constraints.txt
+$(VENV)/.installed: requirements.txt
 	@python=$$($(FIND_PYTHON)); \
 	if [ -z "$$python" ]; then \
 		echo "No Python 3.12 or newer found on PATH or under pyenv."; \
@@ -39,7 +40,7 @@ $(VENV)/.installed: requirements.txt build-constraints.txt
 		rm -rf $(VENV) && $$python -m venv $(VENV); \
 	fi
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet --build-constraint build-constraints.txt -r requirements.txt
+	$(PIP) install --quiet -r requirements.txt
 	@touch $@
 
 .PHONY: install
@@ -93,3 +94,17 @@ BENCH_OUT ?= bench-out/results.json
 bench: install
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	BENCH_OUT=$(BENCH_OUT) $(PY) -m tests.bench.run
+
+# Front-end files are vendored (static/vendor/README.md lists them); this refreshes them from the npm
+# registry, whose tarball checksum npm verifies. Needs npm; the app itself never does.
+BOOTSTRAP_VERSION := 5.3.8
+.PHONY: vendor
+vendor:
+	@command -v npm >/dev/null || { echo "make vendor needs npm (apt-get install npm)."; exit 1; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	(cd "$$tmp" && npm pack --silent bootstrap@$(BOOTSTRAP_VERSION) >/dev/null && tar xzf bootstrap-$(BOOTSTRAP_VERSION).tgz) && \
+	mkdir -p static/vendor/bootstrap/css static/vendor/bootstrap/js && \
+	cp "$$tmp"/package/LICENSE static/vendor/bootstrap/LICENSE && \
+	cp "$$tmp"/package/dist/css/bootstrap.min.css "$$tmp"/package/dist/css/bootstrap.min.css.map static/vendor/bootstrap/css/ && \
+	cp "$$tmp"/package/dist/js/bootstrap.bundle.min.js "$$tmp"/package/dist/js/bootstrap.bundle.min.js.map static/vendor/bootstrap/js/ && \
+	echo "static/vendor/bootstrap refreshed from bootstrap@$(BOOTSTRAP_VERSION) on the npm registry"

@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from django.test import override_settings
 
 from planner import roles
 from tests.factories import make_user
@@ -17,6 +18,14 @@ PERSONAS = {
     "neurologist": roles.NEUROLOGIST,
     "reference_admin": roles.REFERENCE_ADMIN,
 }
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hasher():
+    """Production hashes passwords slowly on purpose; the suite creates hundreds of users and would spend a
+    third of its time there. MD5 is for tests only."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)
