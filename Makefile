@@ -26,6 +26,7 @@ help:
 	@echo "make lint   - ruff"
 	@echo "make install - only create .venv and install requirements.txt"
 	@echo "make bench  - performance at clinic scale on PostgreSQL (10-20 min; not part of make test)"
+	@echo "make probe  - probe every page and form as an attacker would, in-process (about 5 min; not in CI)"
 	@echo "make vendor - refresh the vendored front-end files in static/vendor from the npm registry"
 
 $(VENV)/.installed: requirements.txt
@@ -94,6 +95,11 @@ BENCH_OUT ?= bench-out/results.json
 bench: install
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	BENCH_OUT=$(BENCH_OUT) $(PY) -m tests.bench.run
+
+# The security probe (tests/probe/run.py): crawl, plant hostile input in every form, crawl again.
+.PHONY: probe
+probe: install
+	$(PY) -m tests.probe.run
 
 # Front-end files are vendored (static/vendor/README.md lists them); this refreshes them from the npm
 # registry, whose tarball checksum npm verifies. Needs npm; the app itself never does.
