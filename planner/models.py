@@ -389,6 +389,9 @@ class ProductLimit(Sourced):
         SESSION_RANGE_MAX = "session_range_max", "labelled session range, upper end"
         TITRATION_STEP = "titration_step", "titration step"
         MAX_UNITS_PER_SITE = "max_units_per_site", "maximum per injection site"
+        # Clinic policy, not a label figure: no session is signed above it, whatever the reason.
+        HARD_CEILING = "hard_ceiling", "hard ceiling per session"
+        RECONSTITUTED_USE_HOURS = "reconstituted_use_hours", "use within, after reconstitution"
 
     class Jurisdiction(models.TextChoices):
         ALL = "all", "all labels"
@@ -427,6 +430,12 @@ class ProductLimit(Sourced):
         "period (weeks)", null=True, blank=True, help_text="For a cumulative maximum: the period it covers."
     )
     note = models.TextField("note", blank=True)
+    clinic_policy = models.BooleanField(
+        "clinic policy",
+        default=False,
+        help_text="Set by the clinic where no label gives the figure (a hard ceiling, Daxxify's interval); "
+        "its sources are what the figure was chosen from.",
+    )
 
     class Meta:
         ordering = ["product_id", "kind", "jurisdiction"]
@@ -454,7 +463,11 @@ class ProductLimit(Sourced):
 
     @property
     def unit(self):
-        return "weeks" if self.kind == self.Kind.MIN_INTERVAL_WEEKS else self.product.units_label
+        if self.kind == self.Kind.MIN_INTERVAL_WEEKS:
+            return "weeks"
+        if self.kind == self.Kind.RECONSTITUTED_USE_HOURS:
+            return "hours"
+        return self.product.units_label
 
     @property
     def display_value(self):
@@ -697,6 +710,11 @@ class Caution(Sourced):
         "threshold (units)", "Where the caution has a number: in the units of its one product."
     )
     text = models.TextField("caution")
+    clinic_policy = models.BooleanField(
+        "clinic policy",
+        default=False,
+        help_text="The clinic's reading of its sources rather than a figure a source states.",
+    )
 
     # Also record which products a caution applies to in its history (Sourced records the sources).
     _history_m2m_fields = ["products"]
@@ -726,6 +744,27 @@ class Caution(Sourced):
             raise ValidationError(
                 {"threshold_units": "A threshold is in the units of one product: choose exactly one product."}
             )
+
+
+class PolicySetting(Sourced):
+    """A threshold no label publishes, set by the clinic: every one is clinic policy, with history."""
+
+    class Code(models.TextChoices):
+        NEAR_SESSION_MAX_FRACTION = "near_session_max_fraction", "session total near the maximum (fraction)"
+        MIN_VOLUME_PER_SITE_ML = "min_volume_per_site_ml", "smallest plausible volume per site (mL)"
+        MAX_VOLUME_PER_SITE_ML = "max_volume_per_site_ml", "largest plausible volume per site (mL)"
+        MEDIAN_MULTIPLE_WARNING = "median_multiple_warning", "dose above this multiple of a sourced median"
+
+    code = models.CharField("setting", max_length=40, choices=Code.choices, unique=True)
+    value = models.DecimalField("value", max_digits=8, decimal_places=3, validators=[POSITIVE])
+    note = models.TextField("why this value", blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [models.CheckConstraint(condition=Q(value__gt=0), name="policy_value_positive")]
+
+    def __str__(self):
+        return self.get_code_display()
 
 
 # ---------------------------------------------------------------------------------------------
