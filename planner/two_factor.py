@@ -1,11 +1,14 @@
 """Optional TOTP second factor (django-otp), which a setting can require for chosen roles.
 
 A user with a confirmed authenticator must enter a code after the password before any page
-opens; a user in a role listed in OTP_REQUIRED_ROLES who has none is sent to set one up first.
+opens, the set-up page included: adding or replacing an authenticator needs the second factor,
+or a password alone could enrol an attacker's phone. A user in a role listed in
+OTP_REQUIRED_ROLES who has none is sent to set one up first, and only that page opens until then.
 """
 
 import base64
 import io
+import time
 
 import segno
 from django import forms
@@ -19,13 +22,20 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import user_has_device
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from patients.audit.models import AuditEvent
 from patients.audit.services import audit_record
 
-# Pages a half-signed-in user may still reach: the factor pages themselves and signing out.
-EXEMPT_URL_NAMES = {"two_factor_verify", "two_factor_setup", "logout", "login", "healthz", "keep_alive"}
+# Pages a half-signed-in user may still reach: the code page and signing out. The set-up page is
+# reachable only by a user without a confirmed authenticator (see SecondFactorMiddleware).
+EXEMPT_URL_NAMES = {"two_factor_verify", "logout", "login", "healthz", "keep_alive"}
+
+# The secret being set up lives in the session until a correct code confirms it, so that merely
+# viewing the set-up page writes nothing to the database.
+PENDING_KEY_SESSION_KEY = "two_factor_pending_key"
 
 
 class TokenForm(forms.Form):
@@ -70,6 +80,8 @@ class SecondFactorMiddleware:
         if user_has_device(user):
             return redirect(f"{reverse('two_factor_verify')}?next={request.get_full_path()}")
         if requires_second_factor(user):
+            if match is not None and match.url_name == "two_factor_setup":
+                return None
             return redirect("two_factor_setup")
         return None
 
@@ -113,27 +125,50 @@ def _qr_code_data_uri(config_url):
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+class SetupForm(TokenForm):
+    replace = forms.BooleanField(
+        required=False,
+        label="Replace my current authenticator (codes from the old app stop working once this one is confirmed)",
+    )
+
+
+def _confirmed_time_step(key, token):
+    """The time step at which token is the code for key, or None. Checks one step either side for clock drift."""
+    device = TOTPDevice(key=key)  # unsaved: only its defaults (step, digits, tolerance) are used
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
+    totp.time = time.time()
+    if totp.verify(int(token), device.tolerance):
+        return totp.t()
+    return None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def two_factor_setup(request):
-    """Add an authenticator: show the secret as a QR code and as text, confirm with one code."""
-    device, _ = TOTPDevice.objects.get_or_create(user=request.user, confirmed=False, defaults={"name": "Authenticator"})
-    form = TokenForm(request.POST or None)
+    """Add or replace an authenticator: show a new secret as a QR code and as text, confirm with one code.
+
+    With an authenticator already confirmed, only a session that has passed it may add another;
+    the middleware holds every other session back, and this check stays in case it is ever moved.
+    """
+    user = request.user
+    has_device = user_has_device(user)
+    if has_device and not user.is_verified():
+        return redirect(f"{reverse('two_factor_verify')}?next={request.get_full_path()}")
+    key = request.session.get(PENDING_KEY_SESSION_KEY)
+    if key is None:
+        key = request.session[PENDING_KEY_SESSION_KEY] = random_hex(20)
+    form = SetupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["token"]):
-            with transaction.atomic():
-                device.confirmed = True
-                device.save()
-                audit_record(
-                    action=AuditEvent.Action.UPDATE,
-                    request=request,
-                    obj=request.user,
-                    changes={"second_factor": "authenticator added"},
-                )
+        time_step = _confirmed_time_step(key, form.cleaned_data["token"])
+        if time_step is not None:
+            replace = has_device and form.cleaned_data["replace"]
+            device = _confirm_device(request, key, time_step, replace=replace)
+            del request.session[PENDING_KEY_SESSION_KEY]
             otp_login(request, device)
             messages.success(request, "Two-step sign-in is on. You will need a code from your app at each sign-in.")
             return redirect("home")
         form.add_error("token", "That code does not match. Check the time on your phone and enter the current code.")
+    device = TOTPDevice(user=user, key=key, name="Authenticator")  # unsaved: builds the QR code only
     secret = base64.b32encode(device.bin_key).decode().rstrip("=")
     return render(
         request,
@@ -142,7 +177,25 @@ def two_factor_setup(request):
             "form": form,
             "qr_code": _qr_code_data_uri(device.config_url),
             "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
-            "required": requires_second_factor(request.user),
-            "has_device": user_has_device(request.user),
+            "required": requires_second_factor(user),
+            "has_device": has_device,
         },
     )
+
+
+def _confirm_device(request, key, time_step, *, replace):
+    """Saves the confirmed authenticator; when replacing, removes the old ones only now that the new one works."""
+    user = request.user
+    with transaction.atomic():
+        # The code just used may not sign anyone in again: last_t marks it spent.
+        device = TOTPDevice.objects.create(user=user, key=key, name="Authenticator", confirmed=True, last_t=time_step)
+        others = TOTPDevice.objects.filter(user=user).exclude(pk=device.pk)
+        # Unconfirmed rows are left over from set-ups begun before secrets were kept in the session.
+        (others if replace else others.filter(confirmed=False)).delete()
+        audit_record(
+            action=AuditEvent.Action.UPDATE,
+            request=request,
+            obj=user,
+            changes={"second_factor": "authenticator replaced" if replace else "authenticator added"},
+        )
+    return device
