@@ -56,11 +56,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "planner.middleware.IdleSessionRenewalMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # After authentication: both read request.user.
+    "planner.middleware.IdleSessionRenewalMiddleware",
+    "planner.middleware.NoStoreForSignedInUsersMiddleware",
+    # SQLite's "database is locked" becomes 503 "nothing was saved", never a 500.
+    "planner.middleware.DatabaseBusyMiddleware",
     # Every view needs a logged-in user unless it is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -98,6 +102,12 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Local runs: a write transaction takes the lock when it begins and waits for it, as PostgreSQL's row locks
+    # would, instead of failing "database is locked" halfway through when a second writer upgrades its lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE", timeout=env.int("SQLITE_TIMEOUT_SECONDS", default=20)
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Short queries only: PostgreSQL's JIT compiler spent 18 ms compiling a 4 ms worklist count whose cost
     # estimate passed jit_above_cost. Compiling never pays off for this kind of workload.

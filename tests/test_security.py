@@ -2,9 +2,12 @@
 
 import pytest
 import time_machine
-from django.urls import reverse
+from django.conf import settings
+from django.test import override_settings
+from django.urls import include, path, reverse
 
 from tests.factories import make_user
+from tests.security_world import world  # noqa: F401  (module fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +114,114 @@ def test_password_validators_refuse_weak_passwords(nurse):
     with pytest.raises(ValidationError):
         validate_password("password123", nurse)
     validate_password("a-much-longer-clinic-passphrase", nurse)
+
+
+@override_settings(DEBUG=False, ALLOWED_HOSTS=["planner.example.org"])
+def test_host_outside_allowed_hosts_gives_400(nurse):
+    from django.test import Client
+
+    for client in (Client(HTTP_HOST="evil.example"), Client(HTTP_HOST="evil.example", raise_request_exception=False)):
+        assert client.get(reverse("login")).status_code == 400
+    signed_in = Client(HTTP_HOST="evil.example", raise_request_exception=False)
+    signed_in.force_login(nurse)
+    assert signed_in.get(reverse("home")).status_code == 400
+
+
+@pytest.mark.parametrize("allowed_hosts", ["planner.example.org", "planner.example.org,10.0.0.5", ".example.org", "*"])
+def test_compose_healthcheck_sends_an_allowed_host(allowed_hosts, monkeypatch):
+    """Runs the web container's health check with urlopen replaced, and checks the Host it sends is allowed."""
+    import urllib.request
+
+    import yaml
+    from django.http.request import validate_host
+
+    compose = yaml.safe_load((settings.BASE_DIR / "docker-compose.yml").read_text())
+    command = compose["services"]["web"]["healthcheck"]["test"]
+    assert command[:3] == ["CMD", "python", "-c"]
+    sent = []
+    monkeypatch.setattr(urllib.request, "urlopen", lambda request, **kwargs: sent.append(request))
+    monkeypatch.setenv("ALLOWED_HOSTS", allowed_hosts)
+    exec(command[3], {})
+    (request,) = sent
+    assert request.full_url.endswith("/healthz")
+    assert validate_host(request.get_header("Host"), allowed_hosts.split(","))
+
+
+def test_no_store_on_every_page_and_file_for_a_signed_in_user(world):  # noqa: F811
+    """Every URL in the permission matrix, opened by the first role that may: no copy kept by browser or proxy.
+
+    That covers the chart, the visit records, the authenticator page, the PDFs, the FHIR export and the
+    CSVs (the outcome CSV with a real date range is added: the matrix's probe gets a 400 form).
+    """
+    from tests.test_permission_matrix import MATRIX
+
+    personas = {"nurse": 5, "neurologist": 7, "reference_admin": 9}  # the GET column of each in MATRIX
+    checked = {}
+    for name, row in MATRIX.items():
+        persona = next((p for p, column in personas.items() if row[column] in (200, 400)), None)
+        if persona is None:
+            continue
+        response = world.client(persona).get(world.url(name, row[0]))
+        checked[name] = response["Content-Type"].split(";")[0]
+        assert "no-store" in response.get("Cache-Control", ""), f"{name} ({persona}) may be cached"
+    csv = world.client("neurologist").get(
+        world.url("outcomes:export_csv", "export_kind"), {"date_from": "2020-01-01", "date_to": "2029-12-31"}
+    )
+    assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
+    assert "no-store" in csv["Cache-Control"]
+    for name in ("patients:patient_chart", "two_factor_setup", "plans:record_pdf", "outcomes:patient_fhir"):
+        assert name in checked
+    assert {"application/pdf", "text/csv"} <= set(checked.values())
+
+
+def test_sqlite_opens_write_transactions_immediate_with_a_busy_timeout():
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    options = settings.DATABASES["default"]["OPTIONS"]
+    assert options["transaction_mode"] == "IMMEDIATE"
+    assert options["timeout"] >= 5
+
+
+def test_sqlite_database_is_locked_gives_503_not_500(rf, nurse):
+    from django.db import OperationalError
+
+    from planner.middleware import DatabaseBusyMiddleware
+
+    def busy_view(request):
+        raise OperationalError("database is locked")
+
+    middleware = DatabaseBusyMiddleware(lambda request: None)
+    request = rf.post("/patients/1/edit/")
+    request.user = nurse
+    try:
+        busy_view(request)
+    except OperationalError as error:
+        response = middleware.process_exception(request, error)
+    assert response.status_code == 503
+    assert response["Retry-After"]
+    page = response.content.decode()
+    assert "The database is busy" in page and "Nothing was saved" in page
+    assert middleware.process_exception(request, OperationalError("no such table: x")) is None
+
+
+def raise_database_is_locked(request):
+    from django.db import OperationalError
+
+    raise OperationalError("database is locked")
+
+
+# The URLs for the test below: the project's own, and one view that always finds the database locked.
+urlpatterns = [path("busy/", raise_database_is_locked), path("", include("planner.urls"))]
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_sqlite_database_is_locked_gives_503_through_the_whole_stack(nurse):
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(nurse)
+    response = client.post("/busy/")
+    assert response.status_code == 503
+    assert b"Nothing was saved" in response.content
