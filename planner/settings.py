@@ -154,8 +154,19 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # no start-up banner on every manage.py command; lockouts are still logged
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The client's address, for the lockout and the audit trail (django-axes reads it with django-ipware).
+# REVERSE_PROXY_COUNT: how many proxies stand in front of the app (0: clients connect directly; the
+# earlier name AXES_PROXY_COUNT is still read). Each proxy appends the address it saw to X-Forwarded-For,
+# so the client is the last entry with one proxy; entries a client writes itself come first and are
+# never trusted: a header of another length falls back to the proxy's own address.
+REVERSE_PROXY_COUNT = env.int("REVERSE_PROXY_COUNT", default=env.int("AXES_PROXY_COUNT", default=0))
+if REVERSE_PROXY_COUNT:
+    # ipware counts only the proxies listed in the header; the nearest one is REMOTE_ADDR instead.
+    AXES_IPWARE_PROXY_COUNT = REVERSE_PROXY_COUNT - 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+else:
+    AXES_IPWARE_PROXY_COUNT = None
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 
 # Transport security. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=true.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
