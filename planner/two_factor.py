@@ -14,6 +14,7 @@ import segno
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import redirect, render
@@ -164,6 +165,8 @@ def two_factor_setup(request):
             replace = has_device and form.cleaned_data["replace"]
             device = _confirm_device(request, key, time_step, replace=replace)
             del request.session[PENDING_KEY_SESSION_KEY]
+            if device is None:  # another enrolment got there first: its code is needed now
+                return redirect(f"{reverse('two_factor_verify')}?next={reverse('home')}")
             otp_login(request, device)
             messages.success(request, "Two-step sign-in is on. You will need a code from your app at each sign-in.")
             return redirect("home")
@@ -184,9 +187,16 @@ def two_factor_setup(request):
 
 
 def _confirm_device(request, key, time_step, *, replace):
-    """Saves the confirmed authenticator; when replacing, removes the old ones only now that the new one works."""
+    """Saves the confirmed authenticator; when replacing, removes the old ones only now that the new one works.
+
+    None when a session without the second factor finds that an authenticator was confirmed meanwhile:
+    a first enrolment happens once, even when two are submitted at the same moment.
+    """
     user = request.user
     with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=user.pk).exists()  # one enrolment at a time per user
+        if not user.is_verified() and user_has_device(user):
+            return None
         # The code just used may not sign anyone in again: last_t marks it spent.
         device = TOTPDevice.objects.create(user=user, key=key, name="Authenticator", confirmed=True, last_t=time_step)
         others = TOTPDevice.objects.filter(user=user).exclude(pk=device.pk)

@@ -198,3 +198,22 @@ def test_two_factor_the_confirming_code_cannot_be_replayed(client, nurse):
     sign_in(client, nurse)
     response = client.post(reverse("two_factor_verify"), {"token": code, "next": "/"})
     assert response.status_code == 200  # refused: that code was spent on the set-up
+
+
+def test_two_factor_first_enrolment_happens_once_even_when_two_race(rf, nurse):
+    """Two set-up pages were open without the second factor; the other one's code was confirmed in between.
+
+    The view's check at the top has already passed, so the saving step must check again, under a lock.
+    """
+    from django.contrib.sessions.backends.db import SessionStore
+    from django_otp.middleware import OTPMiddleware
+
+    from planner.two_factor import _confirm_device
+
+    request = rf.post(reverse("two_factor_setup"))
+    request.user = nurse
+    request.session = SessionStore()
+    OTPMiddleware(lambda r: None)(request)
+    winner = TOTPDevice.objects.create(user=nurse, name="first", confirmed=True)
+    assert _confirm_device(request, "0" * 40, time_step=1, replace=True) is None
+    assert list(TOTPDevice.objects.filter(user=nurse)) == [winner]
