@@ -10,6 +10,7 @@ attribute or event handler from data, and no javascript: link.
 """
 
 import copy
+import json
 import re
 from html.parser import HTMLParser
 
@@ -19,8 +20,12 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import conditional_escape
 
-from planner.models import Caution, DiluentVolume, DoseGuideline, FindingAcknowledgement, PolicySetting
+from patients.models import Patient
+from patients.templatetags.patients_tags import web_address
+from planner.forms import PreparationForm
+from planner.models import Caution, DiluentVolume, DoseGuideline, FindingAcknowledgement, PolicySetting, Product
 from tests.planner.factories_reference import (
     DoseFactory,
     LimitFactory,
@@ -266,3 +271,60 @@ def test_the_checker_finds_planted_markup():
     assert any("script address" in problem for problem in problems)
     assert any("event handler" in problem for problem in problems)
     assert markup_problems("<p>&lt;div hx-post=&quot;/x&quot; hx-trigger=&quot;load&quot;&gt;</p>") == []
+
+
+@pytest.mark.parametrize("name", ["patients:patient_deactivate", "patients:patient_reactivate"])
+def test_stored_html_in_a_message_is_shown_as_text(planted_world, name):
+    """The confirmation after an action names the patient: the message is escaped like the page."""
+    client = planted_world.client("nurse")
+    cookies = copy.deepcopy(client.cookies)
+    with transaction.atomic():
+        # Saving checks the MRN's format, which the planted one fails: this test is about the name.
+        models.QuerySet(Patient).filter(pk=planted_world.objects["patient"].pk).update(mrn="MSG0001")
+        if name.endswith("reactivate"):
+            client.post(planted_world.url("patients:patient_deactivate", "patient"))
+        response = client.post(planted_world.url(name, "patient"), follow=True)
+        transaction.set_rollback(True)
+    client.cookies = cookies
+    shown = [str(message) for message in response.context["messages"]]
+    assert any("<meta http-equiv" in message for message in shown), "the message names the planted patient"
+    assert markup_problems(response.content.decode()) == []
+
+
+def test_stored_html_in_a_brand_name_is_escaped_in_the_preparation_help_text():
+    product = Product(brand_name=PAYLOADS[1], vial_sizes=[100, 200], form=Product.Form.POWDER)
+    help_text = PreparationForm(product=product).fields["vial_units"].help_text
+    assert help_text == "&lt;div hx-post=&quot;/x&quot; hx-trigger=&quot;load&quot;&gt; comes in 100, 200 U vials."
+    assert conditional_escape(help_text) == help_text  # marked safe only once escaped: crispy renders it as is
+
+
+@pytest.mark.parametrize(
+    ("address", "shown"),
+    [
+        ("https://www.example.org/label.pdf", "https://www.example.org/label.pdf"),
+        ("http://example.org", "http://example.org"),
+        (" HTTPS://example.org ", "HTTPS://example.org"),
+        ("javascript:alert(1)", ""),
+        ("JavaScript:alert(1)", ""),
+        (" javascript:alert(1)", ""),
+        ("java\tscript:alert(1)", ""),
+        ("data:text/html,<script>alert(1)</script>", ""),
+        ("vbscript:msgbox(1)", ""),
+        ("//evil.example/", ""),
+        ("/reference/sources/", ""),
+        ("http://[unclosed", ""),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_stored_html_from_reference_data_web_address_keeps_only_http_and_https(address, shown):
+    assert web_address(address) == shown
+
+
+def test_stored_html_from_reference_data_htmx_never_evaluates_runs_scripts_or_caches_pages(client_for):
+    page = client_for("nurse").get(reverse("home")).content.decode()
+    config = json.loads(re.search(r"<meta name=\"htmx-config\" content='([^']*)'>", page).group(1))
+    assert config["allowEval"] is False
+    assert config["allowScriptTags"] is False
+    assert config["selfRequestsOnly"] is True
+    assert config["historyCacheSize"] == 0
