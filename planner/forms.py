@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 
 from planner.models import Injection, InjectionSession, Muscle, Product
 
@@ -145,7 +146,8 @@ class PreparationForm(forms.Form):
         self.product = product
         if product is not None and product.vial_sizes:
             sizes = ", ".join(f"{size:g}" for size in product.vial_sizes)
-            self.fields["vial_units"].help_text = f"{product.brand_name} comes in {sizes} U vials."
+            # Crispy renders help_text as markup (|safe): the brand name is data, so it is escaped here.
+            self.fields["vial_units"].help_text = format_html("{} comes in {} U vials.", product.brand_name, sizes)
 
     def clean(self):
         cleaned = super().clean()

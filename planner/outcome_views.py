@@ -113,7 +113,7 @@ def worklist_page(request):
             "planner/outcomes/includes/worklist_lists.html", {"worklist": data, "can_book": can_book}
         )
         cache.set(key, lists, timeout=WORKLIST_CACHE_SECONDS)
-    context = {"lists": mark_safe(lists), "form": form, "today": today, "horizon_days": horizon}
+    context = {"lists": mark_safe(lists), "form": form, "today": today, "horizon_days": horizon}  # noqa: S308 — rendered by an autoescaping template, then cached
     return render(request, "planner/outcomes/worklist.html", context)
 
 
