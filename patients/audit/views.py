@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
 
+from patients.audit.csvsafe import safe_row
 from patients.audit.models import AuditEvent
 from patients.audit.services import audit_record
 from patients.models import Patient
@@ -237,23 +238,26 @@ def audit_report_csv(request):
     def rows():
         yield writer.writerow(CSV_COLUMNS)
         for event in events.iterator(chunk_size=2000):
+            # Usernames tried at sign-in, record names and reasons are typed by anyone: no formulas.
             yield writer.writerow(
-                [
-                    event.id,
-                    event.occurred_at.isoformat(),
-                    event.actor_username,
-                    event.action,
-                    event.object_type,
-                    event.object_id,
-                    event.object_repr,
-                    event.patient_id or "",
-                    event.patient_mrn or "",
-                    event.ip_address or "",
-                    event.path,
-                    event.reason,
-                    event.changes,
-                    event.hash,
-                ]
+                safe_row(
+                    [
+                        event.id,
+                        event.occurred_at.isoformat(),
+                        event.actor_username,
+                        event.action,
+                        event.object_type,
+                        event.object_id,
+                        event.object_repr,
+                        event.patient_id or "",
+                        event.patient_mrn or "",
+                        event.ip_address or "",
+                        event.path,
+                        event.reason,
+                        event.changes,
+                        event.hash,
+                    ]
+                )
             )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
