@@ -104,6 +104,7 @@ def test_verify_notices_the_newest_rows_were_removed(nurse):
         ("nurse", 403),
         ("neurologist", 403),
         ("reference_admin", 200),
+        ("privacy_officer", 200),
     ],
 )
 def test_only_auditors_read_the_report(client_for, persona, status):
@@ -113,7 +114,7 @@ def test_only_auditors_read_the_report(client_for, persona, status):
 
 
 def test_the_report_filters_by_user_patient_action_and_date(client_for):
-    client = client_for("reference_admin")
+    client = client_for("privacy_officer")
     nurse = make_user(roles.NURSE, username="nurse.filter")
     audit_record(action=AuditEvent.Action.VIEW, actor=nurse, object_repr="chart of 7", patient_id=7)
     audit_record(action=AuditEvent.Action.VIEW, actor=nurse, object_repr="chart of 8", patient_id=8)
@@ -130,7 +131,7 @@ def test_a_reversed_date_range_gets_a_message_at_the_field(client_for):
 
 
 def test_the_csv_export_has_the_entries_and_is_itself_audited(client_for):
-    client = client_for("reference_admin")
+    client = client_for("privacy_officer")
     nurse = make_user(roles.NURSE, username="nurse.csv")
     audit_record(action=AuditEvent.Action.VIEW, actor=nurse, object_repr="chart of 9", patient_id=9)
     response = client.get(reverse("audit:report_csv"), {"patient": 9})
@@ -145,7 +146,7 @@ def test_the_report_page_query_count_does_not_grow_with_the_entries(client_for, 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client = client_for("reference_admin")
+    client = client_for("privacy_officer")
     nurse = make_user(roles.NURSE, username="nurse.many")
     audit_record(action=AuditEvent.Action.VIEW, actor=nurse, object_repr="chart 0", patient_id=1)
     with CaptureQueriesContext(connection) as with_one_entry:

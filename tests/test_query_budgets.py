@@ -149,7 +149,7 @@ def test_the_visit_record_takes_the_same_queries_whatever_the_history(client_for
 
 
 def test_the_audit_report_takes_the_same_queries_for_1_or_100_entries(client_for):
-    client = client_for("reference_admin")
+    client = client_for("privacy_officer")  # the entries are about patients
     nurse = make_user(None, username="nurse.budget")
     patient = PatientFactory()
     audit_record(action=AuditEvent.Action.VIEW, actor=nurse, object_repr="chart", patient_id=patient.pk)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 
 from patients.audit.csvsafe import safe_row
 from patients.audit.models import AuditEvent
+from patients.audit.selectors import events_visible_to
 from patients.audit.services import audit_record
 from patients.models import Patient
 from patients.text import MRN_MAX_LENGTH, normalise_mrn
@@ -82,8 +83,10 @@ def with_patient_mrn(events):
     return events.annotate(patient_mrn=Subquery(Patient.objects.filter(pk=OuterRef("patient_id")).values("mrn")[:1]))
 
 
-def filtered_events(form):
-    events = with_patient_mrn(AuditEvent.objects.all())
+def filtered_events(form, visible):
+    """``visible`` (selectors.events_visible_to) narrowed by the filters; a patient filter only
+    ever finds entries the user may read."""
+    events = with_patient_mrn(visible)
     if not form.is_valid():
         return events.none()
     data = form.cleaned_data
@@ -186,7 +189,8 @@ def report_rows(events):
 @permission_required("audit.view_audit_report", raise_exception=True)
 def audit_report(request):
     form = AuditFilterForm(request.GET or None)
-    events = filtered_events(form) if request.GET else with_patient_mrn(AuditEvent.objects.order_by("-id"))
+    visible = events_visible_to(request.user)
+    events = filtered_events(form, visible) if request.GET else with_patient_mrn(visible.order_by("-id"))
     page = Paginator(events.only(*REPORT_FIELDS), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -225,7 +229,7 @@ class _Echo:
 @permission_required("audit.view_audit_report", raise_exception=True)
 def audit_report_csv(request):
     form = AuditFilterForm(request.GET)
-    events = filtered_events(form)
+    events = filtered_events(form, events_visible_to(request.user))
     audit_record(
         action=AuditEvent.Action.EXPORT,
         request=request,
