@@ -78,6 +78,22 @@ def log_access(request, obj, *, patient_id, what=""):
     )
 
 
+def log_list_access(request, patient_ids, *, what):
+    """Record that a list page (search results, the worklist) showed these patients: one entry naming
+    them all, or none when it showed nobody. It is about the patients app's records (object_type), so
+    only those who may read clinical audit entries see it (selectors.ABOUT_PATIENTS)."""
+    shown = sorted(set(patient_ids))
+    if not shown:
+        return None
+    return audit_record(
+        action=AuditEvent.Action.VIEW,
+        request=request,
+        object_type="patients.patient",
+        object_repr=what,
+        changes={"opened": what, "patients": shown},
+    )
+
+
 def verify_chain():
     """Walk the chain oldest first; return (rows checked, first broken event or None, why).
 
