@@ -40,8 +40,8 @@ MIDDLEWARE_AND_NAV = 6
 AUDITED_ACCESS = 5
 
 BUDGETS = {
-    # Count of matches and the page of 25.
-    "patient search": MIDDLEWARE_AND_NAV + 2,
+    # Count of matches and the page of 25; the access entry naming the patients shown (tests/test_access_log.py).
+    "patient search": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 2,
     # The patient; visits with their one-to-one records; posture components; side effects; and the
     # sessions plus their rows, loaded once for both planner sections (visit summaries, treatment history).
     "patient chart": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 6,
