@@ -49,6 +49,7 @@ def test_audit_scoping_reference_admin_sees_no_patient_entries(client_for, ada):
     everything = client.get(reverse("audit:report"))
 
     assert list(by_patient.context["page"]) == []
+    assert "Entries about patients are not shown" in by_patient.content.decode()
     assert "Secret clinical note." not in by_patient.content.decode() + everything.content.decode()
     shown = list(everything.context["page"])
     assert shown and all(event.patient_id is None for event in shown)
@@ -68,6 +69,7 @@ def test_audit_scoping_privacy_officer_reads_the_patient_entries(client_for, ada
     assert {AuditEvent.Action.CREATE, AuditEvent.Action.UPDATE, AuditEvent.Action.VIEW} <= actions
     assert "Secret clinical note." in page.content.decode()
     assert {row["patient_id"] for row in csv_rows(client, patient=ada.pk)} == {str(ada.pk)}
+    assert client.get(reverse("home")).status_code == 200  # a role of its own, named on the home page
 
 
 @pytest.mark.parametrize("persona", ["nurse", "neurologist"])

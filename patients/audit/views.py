@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 
 from patients.audit.csvsafe import safe_row
 from patients.audit.models import AuditEvent
-from patients.audit.selectors import events_visible_to
+from patients.audit.selectors import events_visible_to, may_read_clinical_entries
 from patients.audit.services import audit_record
 from patients.models import Patient
 from patients.text import MRN_MAX_LENGTH, normalise_mrn
@@ -203,6 +203,7 @@ def audit_report(request):
             "page": page,
             "rows": report_rows(page),
             "query": query.urlencode(),
+            "shows_clinical_entries": may_read_clinical_entries(request.user),
         },
     )
 
