@@ -1,6 +1,7 @@
 """The audit trail: append-only, hash-chained, and readable by auditors only."""
 
 import hashlib
+import importlib
 import json
 import os
 import subprocess
@@ -225,3 +226,42 @@ def test_production_settings_refuse_to_start_without_the_audit_key():
     )
     assert result.returncode != 0
     assert "ImproperlyConfigured: AUDIT_HMAC_KEY is not set" in result.stderr
+
+
+def unkeyed_chain(events):
+    """The entries as the release before the key left them: plain SHA-256 links, no key id."""
+    previous_hash = chain.GENESIS_HASH
+    for event in AuditEvent.objects.filter(pk__in=[event.pk for event in events]).order_by("id"):
+        new_hash = plain_sha256(event, previous_hash)
+        AuditEvent.objects.filter(pk=event.pk).update(previous_hash=previous_hash, hash=new_hash, key_id="")
+        previous_hash = new_hash
+    AuditChainHead.objects.filter(pk=1).update(last_hash=previous_hash)
+
+
+def run_keyed_chain_migration():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    migration = importlib.import_module("patients.audit.migrations.0002_keyed_chain")
+    state = MigrationExecutor(connection).loader.project_state(("audit", "0002_keyed_chain"))
+    migration.reseal(state.apps, None)
+
+
+def test_the_keyed_chain_migration_reseals_the_existing_entries_with_the_current_key():
+    events = [audit_record(action=AuditEvent.Action.VIEW, object_repr=f"chart {n}") for n in range(4)]
+    unkeyed_chain(events)
+    assert verify_chain()[1] is not None  # plain SHA-256 no longer verifies
+
+    run_keyed_chain_migration()
+
+    assert verify_chain() == (4, None, "")
+    assert set(AuditEvent.objects.values_list("key_id", flat=True)) == {chain.key_id(chain.current_key())}
+
+
+def test_the_keyed_chain_migration_refuses_to_reseal_a_broken_chain():
+    events = [audit_record(action=AuditEvent.Action.VIEW, object_repr=f"chart {n}") for n in range(3)]
+    unkeyed_chain(events)
+    AuditEvent.objects.filter(pk=events[1].pk).update(reason="tampered")
+
+    with pytest.raises(RuntimeError, match=f"broken at entry #{events[1].pk}"):
+        run_keyed_chain_migration()
