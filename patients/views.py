@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from patients import posture, scoring, selectors, services
-from patients.audit.services import log_access
+from patients.audit.services import log_access, log_list_access
 from patients.chart import visit_summaries
 from patients.forms import (
     AdverseEventForm,
@@ -88,6 +88,7 @@ def patient_list(request):
         "query": query,
         "include_inactive": include_inactive,
     }
+    log_list_access(request, [patient.pk for patient in page.object_list], what="patient search")
     if request.htmx:
         return render(request, "patients/patient_list.html#results", context)
     return render(request, "patients/patient_list.html", context)
@@ -134,6 +135,7 @@ def patient_edit(request, pk):
             return redirect(patient)
     if request.method == "POST":
         patient.refresh_from_db()  # the form changed the instance; show the stored name in the heading
+    log_access(request, patient, patient_id=patient.pk, what="patient edit form")
     return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
 
 
@@ -147,6 +149,7 @@ def patient_deactivate(request, pk):
         messages.success(request, f"{patient.full_name} is deactivated. The record is kept and can be reactivated.")
         return redirect(patient)
     upcoming = patient.visits.filter(status=Visit.Status.SCHEDULED, date__gte=timezone.localdate()).count()
+    log_access(request, patient, patient_id=patient.pk, what="deactivation form")
     return render(request, "patients/patient_confirm_deactivate.html", {"patient": patient, "upcoming": upcoming})
 
 
@@ -192,6 +195,7 @@ def visit_book(request, pk):
         else:
             messages.success(request, f"Visit booked for {visit.date:%d %b %Y}.")
             return redirect(visit)
+    log_access(request, patient, patient_id=patient.pk, what="visit booking form")
     return render(request, "patients/visit_form.html", {"form": form, "patient": patient, "visit": None})
 
 
@@ -237,6 +241,7 @@ def visit_edit(request, pk):
             return redirect(visit)
     if request.method == "POST":
         visit.refresh_from_db()
+    log_access(request, visit, patient_id=visit.patient_id, what="visit edit form")
     return render(request, "patients/visit_form.html", {"form": form, "patient": visit.patient, "visit": visit})
 
 
@@ -263,6 +268,8 @@ def visit_status(request, pk):
 
 def _record_page(request, visit, template, form, **extra):
     record = selectors.visit_record_get(visit.pk)
+    # Each recording form shows the visit's record: the URL's name says which form was opened.
+    log_access(request, record.visit, patient_id=record.visit.patient_id, what=request.resolver_match.url_name)
     context = {"form": form, "visit": record.visit, "patient": record.visit.patient, "record": record, **extra}
     return render(request, template, context)
 

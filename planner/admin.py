@@ -23,6 +23,7 @@ from import_export.formats.base_formats import CSV
 from import_export.resources import ModelResource, modelresource_factory
 from simple_history.admin import SimpleHistoryAdmin
 
+from patients.audit.csvsafe import safe_cell
 from planner import models as ref
 from planner.reference.loader import TABLE_BY_MODEL, current_values, fingerprint
 from planner.reference_forms import ProductAdminForm, SourcedAdminForm
@@ -67,6 +68,11 @@ class CodesWidget(widgets.ManyToManyWidget):
 
 class ReferenceResource(ModelResource):
     """Columns are the loader's fields for the table, keyed by its natural key."""
+
+    def export_field(self, field, instance, **kwargs):
+        # A name or note starting like a spreadsheet formula is exported as text; numbers stay numbers.
+        value = super().export_field(field, instance, **kwargs)
+        return value if isinstance(field.widget, widgets.NumberWidget) else safe_cell(value)
 
     def before_import_row(self, row, **kwargs):
         # The natural key is read before any validation: name the column when it cannot be.

@@ -24,6 +24,7 @@ from datetime import timedelta
 
 from django.conf import settings
 
+from patients.audit.csvsafe import safe_cell
 from planner.history import current_sessions, patient_cycles, patient_records
 from planner.models import InjectionSession
 from planner.reference.formatting import amount
@@ -62,16 +63,6 @@ INJECTION_COLUMNS = [
     "guidance",
     "lot_number",
 ]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value):
-    """A CSV cell a spreadsheet will not evaluate: text starting like a formula gets a leading apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return f"'{value}"
-    return value
 
 
 def sessions_in_range(*, date_from, date_to):

@@ -23,7 +23,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from patients.audit.models import AuditEvent
-from patients.audit.services import audit_record, log_access
+from patients.audit.services import audit_record, log_access, log_list_access
 from patients.models import Patient
 from planner import exports, figures, summary, worklist
 from planner.charts import month_bars
@@ -106,13 +106,17 @@ def worklist_page(request):
     # history row, so the revision moves). The time limit bounds the one case the revision can miss: two
     # writes committing out of order, the later-numbered first.
     key = f"worklist:{today.isoformat()}:{horizon}:{int(can_book)}:{worklist.revision()}"
-    lists = cache.get(key)
-    if lists is None:
+    cached = cache.get(key)
+    if cached is None:
         data = worklist.clinic_worklist(today=today, horizon_days=horizon)
         lists = render_to_string(
             "planner/outcomes/includes/worklist_lists.html", {"worklist": data, "can_book": can_book}
         )
-        cache.set(key, lists, timeout=WORKLIST_CACHE_SECONDS)
+        # The patients the lists show are kept with them: each view of the page logs who was shown.
+        cached = (lists, data.patient_ids())
+        cache.set(key, cached, timeout=WORKLIST_CACHE_SECONDS)
+    lists, shown = cached
+    log_list_access(request, shown, what="worklist")
     context = {"lists": mark_safe(lists), "form": form, "today": today, "horizon_days": horizon}  # noqa: S308 — rendered by an autoescaping template, then cached
     return render(request, "planner/outcomes/worklist.html", context)
 

@@ -13,8 +13,11 @@ It only adds: a permission an administrator granted by hand is never taken away.
 NEUROLOGIST = "Neurologist"
 NURSE = "Nurse"
 REFERENCE_ADMIN = "Reference admin"
+# Reads the whole audit trail, the entries about patients included. No demo user holds it: a clinic
+# gives it to its auditor or privacy officer by hand (admin, Users, Groups).
+PRIVACY_OFFICER = "Privacy officer"
 
-ALL_ROLES = (NEUROLOGIST, NURSE, REFERENCE_ADMIN)
+ALL_ROLES = (NEUROLOGIST, NURSE, REFERENCE_ADMIN, PRIVACY_OFFICER)
 
 # Recording patients, visits, assessments, scales and side effects (patients app).
 CLINICAL_RECORDING = [
@@ -71,13 +74,18 @@ PLANNING = [
     "planner.amend_injectionsession",
 ]
 TOXIN_PREPARATION = ["planner.view_injectionsession", "planner.prepare_injectionsession"]
-# Reading the audit report (ONC 170.315(d)(3)); reference admins hold it by default.
+# Reading the audit report (ONC 170.315(d)(3)); reference admins hold it by default, and see with it only
+# the entries about no patient (reference data, sign-ins, roles): patients.audit.selectors.
 AUDITING = ["audit.view_audit_report"]
+# Reading the audit entries about patients too: they quote clinical records, so they need a permission of
+# their own, held by no clinical or reference role.
+CLINICAL_AUDITING = [*AUDITING, "audit.view_clinical_audit"]
 
 ROLE_PERMISSIONS = {
     NEUROLOGIST: [*CLINICAL_RECORDING, *REFERENCE_READING, *PLANNING, *TOXIN_PREPARATION],
     NURSE: [*CLINICAL_RECORDING, *REFERENCE_READING, *TOXIN_PREPARATION],
     REFERENCE_ADMIN: ["auth.view_user", "auth.view_group", *REFERENCE_READING, *REFERENCE_CURATION, *AUDITING],
+    PRIVACY_OFFICER: [*CLINICAL_AUDITING],
 }
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -27,6 +28,19 @@ if not SECRET_KEY:
             "or set DEBUG=true for local development."
         )
     SECRET_KEY = "django-insecure-local-development-only"
+
+# The audit trail's hash chain is keyed (patients.audit.chain): without this key nobody can rewrite
+# entries and re-seal the chain unnoticed. Keep it out of the database and its backups; to rotate,
+# set a new key and list the old ones in AUDIT_HMAC_OLD_KEYS so older entries still verify.
+AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="")
+if not AUDIT_HMAC_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "AUDIT_HMAC_KEY is not set: set it in the environment to a long random secret (see .env.example), "
+            "or set DEBUG=true for local development."
+        )
+    AUDIT_HMAC_KEY = "audit-chain-local-development-only"
+AUDIT_HMAC_OLD_KEYS = env.list("AUDIT_HMAC_OLD_KEYS", default=[])
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

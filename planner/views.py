@@ -298,6 +298,7 @@ def plan_for_visit(request, visit_id):
         if copy_from is not None:
             messages.success(request, f"Started from the session of {copy_from.visit.date:%d %b %Y}: check every row.")
         return redirect("plans:editor", pk=session.pk)
+    log_access(request, visit, patient_id=visit.patient_id, what="plan start")
     return render(request, "planner/plan_start.html", {"visit": visit, "patient": visit.patient, "last": last})
 
 
@@ -311,12 +312,12 @@ def plan_editor(request, pk):
         if not can_plan:
             raise PermissionDenied
         return _plan_post(request, session)
-    log_access(request, session, patient_id=session.visit.patient_id, what="plan")
     plan_form, formset = _initial_forms(session)
     return _render_editor(request, session, plan_form, formset, session.product, _saved_rows(session))
 
 
 def _render_editor(request, session, plan_form, formset, product, rows, status=200):
+    log_access(request, session, patient_id=session.visit.patient_id, what="plan")
     reference = selectors.reference_inputs(product)
     # The signed sessions before this one: the safety checks and the treatment history both read them.
     previous = selectors.prior_sessions(session)
@@ -405,6 +406,7 @@ def _plan_post(request, session):
         can_plan = request.user.has_perm("planner.plan_injectionsession")
         context = _editor_feedback(session, product, rows, can_plan=can_plan)
         context.update(session=session, visit=session.visit, formset_invalid=not formset.is_valid())
+        log_access(request, session, patient_id=session.visit.patient_id, what="plan check")
         return render(request, "planner/plan_editor.html#feedback", context)
     if not valid:
         messages.error(request, "Nothing was saved: correct the marked fields.")
@@ -568,6 +570,7 @@ def plan_prepare(request, pk):
         else:
             messages.success(request, "Preparation recorded.")
             return redirect("plans:editor", pk=session.pk)
+    log_access(request, session, patient_id=session.visit.patient_id, what="preparation form")
     return render(
         request, "planner/plan_prepare.html", {"session": session, "form": form, "patient": session.visit.patient}
     )
@@ -599,6 +602,7 @@ def plan_sign(request, pk):
         else:
             messages.success(request, "Session signed. It is now read-only; corrections are amendments.")
             return redirect("plans:editor", pk=session.pk)
+    log_access(request, session, patient_id=session.visit.patient_id, what="sign form")
     return render(
         request,
         "planner/plan_sign.html",
@@ -630,6 +634,7 @@ def plan_amend(request, pk):
         else:
             messages.success(request, "Amendment started from the signed record. Correct it, then sign it.")
             return redirect("plans:editor", pk=amendment.pk)
+    log_access(request, session, patient_id=session.visit.patient_id, what="amend form")
     return render(
         request, "planner/plan_amend.html", {"session": session, "patient": session.visit.patient, "form": form}
     )

@@ -159,6 +159,13 @@ class Worklist:
     def horizon_end(self):
         return self.today + timedelta(days=self.horizon_days)
 
+    def patient_ids(self):
+        """Every patient the lists show (rows and today's visits)."""
+        rows = [*self.overdue, *self.due, *self.booked, *self.lapsed]
+        return [row.patient.pk for row in rows if row.patient is not None] + [
+            item.visit.patient_id for item in self.today_visits
+        ]
+
     @property
     def lapsed_before(self):
         """Due before this date and not booked: lapsed."""

@@ -17,6 +17,7 @@ PERSONAS = {
     "nurse": roles.NURSE,
     "neurologist": roles.NEUROLOGIST,
     "reference_admin": roles.REFERENCE_ADMIN,
+    "privacy_officer": roles.PRIVACY_OFFICER,
 }
 
 

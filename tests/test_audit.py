@@ -1,12 +1,20 @@
 """The audit trail: append-only, hash-chained, and readable by auditors only."""
 
+import hashlib
+import importlib
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from patients.audit.models import AuditEvent
+from patients.audit import chain
+from patients.audit.models import AuditChainHead, AuditEvent
 from patients.audit.services import audit_record, verify_chain
 from planner import roles
 from tests.factories import make_user
@@ -97,6 +105,7 @@ def test_verify_notices_the_newest_rows_were_removed(nurse):
         ("nurse", 403),
         ("neurologist", 403),
         ("reference_admin", 200),
+        ("privacy_officer", 200),
     ],
 )
 def test_only_auditors_read_the_report(client_for, persona, status):
@@ -106,7 +115,7 @@ def test_only_auditors_read_the_report(client_for, persona, status):
 
 
 def test_the_report_filters_by_user_patient_action_and_date(client_for):
-    client = client_for("reference_admin")
+    client = client_for("privacy_officer")
     nurse = make_user(roles.NURSE, username="nurse.filter")
     audit_record(action=AuditEvent.Action.VIEW, actor=nurse, object_repr="chart of 7", patient_id=7)
     audit_record(action=AuditEvent.Action.VIEW, actor=nurse, object_repr="chart of 8", patient_id=8)
@@ -123,7 +132,7 @@ def test_a_reversed_date_range_gets_a_message_at_the_field(client_for):
 
 
 def test_the_csv_export_has_the_entries_and_is_itself_audited(client_for):
-    client = client_for("reference_admin")
+    client = client_for("privacy_officer")
     nurse = make_user(roles.NURSE, username="nurse.csv")
     audit_record(action=AuditEvent.Action.VIEW, actor=nurse, object_repr="chart of 9", patient_id=9)
     response = client.get(reverse("audit:report_csv"), {"patient": 9})
@@ -138,7 +147,7 @@ def test_the_report_page_query_count_does_not_grow_with_the_entries(client_for, 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client = client_for("reference_admin")
+    client = client_for("privacy_officer")
     nurse = make_user(roles.NURSE, username="nurse.many")
     audit_record(action=AuditEvent.Action.VIEW, actor=nurse, object_repr="chart 0", patient_id=1)
     with CaptureQueriesContext(connection) as with_one_entry:
@@ -147,3 +156,112 @@ def test_the_report_page_query_count_does_not_grow_with_the_entries(client_for, 
         audit_record(action=AuditEvent.Action.VIEW, actor=nurse, object_repr=f"chart {n}", patient_id=n)
     with django_assert_max_num_queries(len(with_one_entry)):
         assert client.get(reverse("audit:report")).status_code == 200
+
+
+def forge_the_chain_from(first_event, seal):
+    """What someone with database access but not the key does: re-seal every entry from
+    ``first_event`` on with ``seal(event, previous_hash)`` and point the head at the last one."""
+    previous_hash = AuditEvent.objects.filter(id__lt=first_event.pk).order_by("id").last().hash
+    for event in AuditEvent.objects.filter(id__gte=first_event.pk).order_by("id"):
+        new_hash = seal(event, previous_hash)
+        AuditEvent.objects.filter(pk=event.pk).update(previous_hash=previous_hash, hash=new_hash)
+        previous_hash = new_hash
+    AuditChainHead.objects.filter(pk=1).update(last_hash=previous_hash)
+
+
+def plain_sha256(event, previous_hash):
+    payload = json.dumps(chain.content(event), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{previous_hash}|{payload}".encode()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "seal",
+    [plain_sha256, lambda event, previous_hash: chain.seal(event, previous_hash, "a-guessed-key")],
+    ids=["plain-sha256", "wrong-key"],
+)
+def test_audit_forgery_without_key_is_detected(nurse, seal):
+    events = [audit_record(action=AuditEvent.Action.VIEW, actor=nurse, object_repr=f"chart {n}") for n in range(5)]
+    AuditEvent.objects.filter(pk=events[1].pk)._raw_delete(AuditEvent.objects.db)
+    AuditEvent.objects.filter(pk=events[2].pk).update(actor_username="someone-else")
+    forge_the_chain_from(events[2], seal)
+
+    _, broken, why = verify_chain()
+
+    assert broken.pk == events[2].pk
+    assert "edited" in why
+    with pytest.raises(CommandError, match=f"entry #{events[2].pk}"):
+        call_command("verify_audit_log")
+
+
+def test_entries_sealed_under_an_old_key_verify_while_it_is_listed(settings):
+    settings.AUDIT_HMAC_KEY, settings.AUDIT_HMAC_OLD_KEYS = "the-old-key", []
+    before = [audit_record(action=AuditEvent.Action.VIEW, object_repr=f"old {n}") for n in range(2)]
+    settings.AUDIT_HMAC_KEY, settings.AUDIT_HMAC_OLD_KEYS = "the-new-key", ["the-old-key"]
+    after = audit_record(action=AuditEvent.Action.VIEW, object_repr="new")
+
+    assert {event.key_id for event in before} == {chain.key_id("the-old-key")}
+    assert after.key_id == chain.key_id("the-new-key")
+    assert verify_chain() == (3, None, "")
+
+    settings.AUDIT_HMAC_OLD_KEYS = []
+    _, broken, why = verify_chain()
+    assert broken.pk == before[0].pk
+    assert "AUDIT_HMAC_OLD_KEYS" in why
+
+
+def test_the_key_id_names_the_key_without_revealing_it():
+    assert chain.key_id("secret") == hashlib.sha256(b"secret").hexdigest()[:8]
+    assert "secret" not in chain.key_id("secret")
+
+
+def test_production_settings_refuse_to_start_without_the_audit_key():
+    environment = {**os.environ, "DEBUG": "false", "SECRET_KEY": "x" * 50}
+    environment.pop("AUDIT_HMAC_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**environment, "DJANGO_SETTINGS_MODULE": "planner.settings"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: AUDIT_HMAC_KEY is not set" in result.stderr
+
+
+def unkeyed_chain(events):
+    """The entries as the release before the key left them: plain SHA-256 links, no key id."""
+    previous_hash = chain.GENESIS_HASH
+    for event in AuditEvent.objects.filter(pk__in=[event.pk for event in events]).order_by("id"):
+        new_hash = plain_sha256(event, previous_hash)
+        AuditEvent.objects.filter(pk=event.pk).update(previous_hash=previous_hash, hash=new_hash, key_id="")
+        previous_hash = new_hash
+    AuditChainHead.objects.filter(pk=1).update(last_hash=previous_hash)
+
+
+def run_keyed_chain_migration():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    migration = importlib.import_module("patients.audit.migrations.0002_keyed_chain")
+    state = MigrationExecutor(connection).loader.project_state(("audit", "0002_keyed_chain"))
+    migration.reseal(state.apps, None)
+
+
+def test_the_keyed_chain_migration_reseals_the_existing_entries_with_the_current_key():
+    events = [audit_record(action=AuditEvent.Action.VIEW, object_repr=f"chart {n}") for n in range(4)]
+    unkeyed_chain(events)
+    assert verify_chain()[1] is not None  # plain SHA-256 no longer verifies
+
+    run_keyed_chain_migration()
+
+    assert verify_chain() == (4, None, "")
+    assert set(AuditEvent.objects.values_list("key_id", flat=True)) == {chain.key_id(chain.current_key())}
+
+
+def test_the_keyed_chain_migration_refuses_to_reseal_a_broken_chain():
+    events = [audit_record(action=AuditEvent.Action.VIEW, object_repr=f"chart {n}") for n in range(3)]
+    unkeyed_chain(events)
+    AuditEvent.objects.filter(pk=events[1].pk).update(reason="tampered")
+
+    with pytest.raises(RuntimeError, match=f"broken at entry #{events[1].pk}"):
+        run_keyed_chain_migration()

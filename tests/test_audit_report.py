@@ -38,7 +38,7 @@ def report(client, **filters):
 
 
 def test_the_mrn_filter_finds_the_patients_entries_however_the_mrn_is_typed(client_for, nurse):
-    client = client_for("reference_admin")
+    client = client_for("privacy_officer")
     ada = register(nurse, "AB123456")
     other = register(nurse, "ZZ999999", family_name="Other")
     audit_record(action=AuditEvent.Action.VIEW, actor=nurse, obj=ada, patient_id=ada.pk)
@@ -50,7 +50,7 @@ def test_the_mrn_filter_finds_the_patients_entries_however_the_mrn_is_typed(clie
 
 
 def test_the_mrn_filter_also_finds_a_patient_by_an_mrn_that_was_corrected_since(client_for, nurse):
-    client = client_for("reference_admin")
+    client = client_for("privacy_officer")
     ada = register(nurse, "AB123456")
     services.patient_update(patient=ada, mrn="AB123457", acting_user=nurse)
 
@@ -62,19 +62,19 @@ def test_the_mrn_filter_also_finds_a_patient_by_an_mrn_that_was_corrected_since(
 
 def test_an_mrn_nobody_has_matches_nothing(client_for, nurse):
     register(nurse, "AB123456")
-    response = report(client_for("reference_admin"), mrn="QQ000000")
+    response = report(client_for("privacy_officer"), mrn="QQ000000")
     assert list(response.context["page"]) == []
     assert "No entries match." in response.content.decode()
 
 
 def test_each_entry_shows_the_patients_current_mrn_beside_their_number(client_for, nurse):
     ada = register(nurse, "AB123456")
-    html = report(client_for("reference_admin"), patient=ada.pk).content.decode()
+    html = report(client_for("privacy_officer"), patient=ada.pk).content.decode()
     assert f'{ada.pk} <span class="text-body-secondary">(MRN AB123456)</span>' in html
 
 
 def test_the_mrn_costs_no_query_per_entry(client_for, nurse):
-    client = client_for("reference_admin")
+    client = client_for("privacy_officer")
     first = register(nurse, "AB100000")
     audit_record(action=AuditEvent.Action.VIEW, actor=nurse, obj=first, patient_id=first.pk)
     report(client)  # the first page after signing in also renews the session
@@ -92,7 +92,7 @@ def test_the_mrn_costs_no_query_per_entry(client_for, nurse):
 def test_a_change_reads_old_arrow_new(client_for, nurse):
     ada = register(nurse, "AB123456")
     services.patient_update(patient=ada, notes="Prefers mornings.", acting_user=nurse)
-    html = report(client_for("reference_admin"), patient=ada.pk, action="update").content.decode()
+    html = report(client_for("privacy_officer"), patient=ada.pk, action="update").content.decode()
     assert (
         '<strong>notes</strong>: (blank) <span aria-hidden="true">→</span>'
         '<span class="visually-hidden">changed to</span> Prefers mornings.'
@@ -113,7 +113,7 @@ def test_role_lists_are_shown_as_lists_and_flags_as_old_arrow_new(nurse):
 
 def test_the_csv_has_the_mrn_column(client_for, nurse):
     ada = register(nurse, "AB123456")
-    response = client_for("reference_admin").get(reverse("audit:report_csv"), {"mrn": "AB123456"})
+    response = client_for("privacy_officer").get(reverse("audit:report_csv"), {"mrn": "AB123456"})
     lines = b"".join(response.streaming_content).decode().splitlines()
     header = lines[0].split(",")
     assert header[header.index("patient_id") + 1] == "patient_mrn"
@@ -121,7 +121,7 @@ def test_the_csv_has_the_mrn_column(client_for, nurse):
 
 
 def test_an_overlong_mrn_gets_a_message_at_the_field(client_for):
-    response = report(client_for("reference_admin"), mrn="A" * 200)
+    response = report(client_for("privacy_officer"), mrn="A" * 200)
     assert "Ensure this value has at most" in response.content.decode()
 
 
@@ -130,7 +130,7 @@ def test_a_row_shows_the_local_time_who_what_record_patient_address_and_changes(
     ada = register(nurse, "AB123456")
     services.patient_update(patient=ada, notes="Prefers mornings.", acting_user=nurse)
     event = AuditEvent.objects.filter(action=AuditEvent.Action.UPDATE).get()
-    response = report(client_for("reference_admin"), action="update")
+    response = report(client_for("privacy_officer"), action="update")
     (row,) = response.context["rows"]
     local = timezone.localtime(event.occurred_at, zoneinfo.ZoneInfo("Europe/Berlin"))
     assert row.iso_time == local.isoformat() and row.iso_time.endswith(("+01:00", "+02:00"))
@@ -144,7 +144,7 @@ def test_a_row_shows_the_local_time_who_what_record_patient_address_and_changes(
 
 def test_an_entry_by_nobody_about_no_patient_shows_a_dash_and_an_empty_patient_cell(client_for):
     audit_record(action=AuditEvent.Action.LOGIN_FAILED, object_repr="someone", reason="wrong password")
-    (row,) = report(client_for("reference_admin"), action="login_failed").context["rows"]
+    (row,) = report(client_for("privacy_officer"), action="login_failed").context["rows"]
     assert (row.who, row.action, row.patient_html, row.address) == ("—", "Failed sign-in", "", "")
     assert row.changes_html == "<div><strong>reason</strong>: wrong password</div>"
 
@@ -158,7 +158,7 @@ def test_long_values_are_shortened_on_the_page_and_escaped(client_for, nurse):
         changes={"notes": ["short", long_note]},
         reason="y" * 301,
     )
-    html = report(client_for("reference_admin"), user=nurse.username).content.decode()
+    html = report(client_for("privacy_officer"), user=nurse.username).content.decode()
     shortened = "&lt;b&gt;" + "x" * (views.SHOWN_CHARACTERS - 4) + "…"
     assert f"short {views.CHANGED_TO} {shortened}</div>" in html
     assert "x" * 400 not in html and "<b>x" not in html
@@ -166,7 +166,7 @@ def test_long_values_are_shortened_on_the_page_and_escaped(client_for, nurse):
 
 
 def test_typed_filters_are_shown_back_and_the_blank_form_stays_blank(client_for):
-    client = client_for("reference_admin")
+    client = client_for("privacy_officer")
     blank = report(client).content.decode()
     filtered = report(client, user="nurse.typed", action="view").content.decode()
     again = report(client).content.decode()
@@ -179,7 +179,7 @@ def test_typed_filters_are_shown_back_and_the_blank_form_stays_blank(client_for)
 
 def test_the_page_loads_only_the_columns_its_rows_show(client_for, nurse):
     audit_record(action=AuditEvent.Action.VIEW, actor=nurse, object_repr="chart of 5", patient_id=5)
-    client = client_for("reference_admin")
+    client = client_for("privacy_officer")
     report(client)
     with CaptureQueriesContext(connection) as captured:
         assert report(client).context["rows"]

@@ -1,10 +1,10 @@
-import hashlib
-import json
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
+
+from patients.audit import chain
 
 # The user flags whose changes are audited (receivers.audit_user_flags), each as [before, after].
 WATCHED_USER_FLAGS = ("is_active", "is_staff", "is_superuser")
@@ -37,9 +37,10 @@ class ChangeLine:
 class AuditEvent(models.Model):
     """One thing that happened to clinical or reference data, or to who may see it.
 
-    Append-only: the app never updates or deletes a row. Each row's hash covers its content
-    and the previous row's hash, so an edit made behind the app's back (in the database)
-    breaks the chain at that row; `manage.py verify_audit_log` finds it.
+    Append-only: the app never updates or deletes a row. Each row's hash is an HMAC, under a key
+    the database never sees, of its content and the previous row's hash, so an edit or deletion
+    made behind the app's back (in the database) breaks the chain at that row, even if the later
+    hashes are recomputed without the key; `manage.py verify_audit_log` finds it (patients.audit.chain).
     """
 
     class Action(models.TextChoices):
@@ -78,10 +79,17 @@ class AuditEvent(models.Model):
     reason = models.TextField(blank=True)
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Which key sealed this row (chain.key_id), so rows sealed before a key rotation still verify.
+    key_id = models.CharField("key id", max_length=8)
 
     class Meta:
         ordering = ["-id"]
-        permissions = [("view_audit_report", "Can read the audit report")]
+        permissions = [
+            ("view_audit_report", "Can read the audit report"),
+            # The entries about patients quote their records (old and new values): reading them is
+            # reading clinical data, a permission of its own (selectors.events_visible_to).
+            ("view_clinical_audit", "Can read the audit entries about patients"),
+        ]
         indexes = [models.Index(fields=["actor", "occurred_at"], name="audit_actor_time")]
 
     def __str__(self):
@@ -109,26 +117,8 @@ class AuditEvent(models.Model):
                 lines.append(ChangeLine(field=field, value=_shown(value)))
         return lines
 
-    def content(self):
-        """What the hash covers: every field but the hashes themselves, in a stable form."""
-        return {
-            "occurred_at": self.occurred_at.isoformat(),
-            "actor_id": self.actor_id,
-            "actor_username": self.actor_username,
-            "action": self.action,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "object_repr": self.object_repr,
-            "patient_id": self.patient_id,
-            "ip_address": self.ip_address,
-            "path": self.path,
-            "changes": self.changes,
-            "reason": self.reason,
-        }
-
-    def compute_hash(self, previous_hash):
-        payload = json.dumps(self.content(), sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha256(f"{previous_hash}|{payload}".encode()).hexdigest()
+    def compute_hash(self, previous_hash, key):
+        return chain.seal(self, previous_hash, key)
 
 
 class AuditChainHead(models.Model):

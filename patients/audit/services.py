@@ -3,9 +3,9 @@
 from django.db import transaction
 from django.utils import timezone
 
+from patients.audit import chain
+from patients.audit.chain import GENESIS_HASH
 from patients.audit.models import AuditChainHead, AuditEvent
-
-GENESIS_HASH = "0" * 64
 
 
 def client_address(request):
@@ -58,7 +58,9 @@ def audit_record(
         reason=reason or "",
         previous_hash=head.last_hash,
     )
-    event.hash = event.compute_hash(head.last_hash)
+    key = chain.current_key()
+    event.key_id = chain.key_id(key)
+    event.hash = event.compute_hash(head.last_hash, key)
     event.save()
     head.last_hash = event.hash
     head.save(update_fields=["last_hash"])
@@ -76,14 +78,41 @@ def log_access(request, obj, *, patient_id, what=""):
     )
 
 
+def log_list_access(request, patient_ids, *, what):
+    """Record that a list page (search results, the worklist) showed these patients: one entry naming
+    them all, or none when it showed nobody. It is about the patients app's records (object_type), so
+    only those who may read clinical audit entries see it (selectors.ABOUT_PATIENTS)."""
+    shown = sorted(set(patient_ids))
+    if not shown:
+        return None
+    return audit_record(
+        action=AuditEvent.Action.VIEW,
+        request=request,
+        object_type="patients.patient",
+        object_repr=what,
+        changes={"opened": what, "patients": shown},
+    )
+
+
 def verify_chain():
-    """Walk the chain oldest first; return (rows checked, first broken event or None, why)."""
+    """Walk the chain oldest first; return (rows checked, first broken event or None, why).
+
+    Each row is checked with the key it names; a row whose hash was recomputed without the key
+    (plain SHA-256, or a guessed key) does not match."""
+    keys = chain.known_keys()
     previous_hash = GENESIS_HASH
     checked = 0
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
         if event.previous_hash != previous_hash:
             return checked, event, "its link to the entry before it does not match (an entry was removed or inserted)"
-        if event.compute_hash(previous_hash) != event.hash:
+        if event.key_id not in keys:
+            return (
+                checked,
+                event,
+                f"it was sealed with a key this server does not have (key id {event.key_id or 'none'}): "
+                "list the old key in AUDIT_HMAC_OLD_KEYS",
+            )
+        if event.compute_hash(previous_hash, keys[event.key_id]) != event.hash:
             return checked, event, "its content does not match its hash (it was edited)"
         previous_hash = event.hash
         checked += 1

@@ -16,7 +16,9 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
 
+from patients.audit.csvsafe import safe_row
 from patients.audit.models import AuditEvent
+from patients.audit.selectors import events_visible_to, may_read_clinical_entries
 from patients.audit.services import audit_record
 from patients.models import Patient
 from patients.text import MRN_MAX_LENGTH, normalise_mrn
@@ -81,8 +83,10 @@ def with_patient_mrn(events):
     return events.annotate(patient_mrn=Subquery(Patient.objects.filter(pk=OuterRef("patient_id")).values("mrn")[:1]))
 
 
-def filtered_events(form):
-    events = with_patient_mrn(AuditEvent.objects.all())
+def filtered_events(form, visible):
+    """``visible`` (selectors.events_visible_to) narrowed by the filters; a patient filter only
+    ever finds entries the user may read."""
+    events = with_patient_mrn(visible)
     if not form.is_valid():
         return events.none()
     data = form.cleaned_data
@@ -185,7 +189,8 @@ def report_rows(events):
 @permission_required("audit.view_audit_report", raise_exception=True)
 def audit_report(request):
     form = AuditFilterForm(request.GET or None)
-    events = filtered_events(form) if request.GET else with_patient_mrn(AuditEvent.objects.order_by("-id"))
+    visible = events_visible_to(request.user)
+    events = filtered_events(form, visible) if request.GET else with_patient_mrn(visible.order_by("-id"))
     page = Paginator(events.only(*REPORT_FIELDS), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -198,6 +203,7 @@ def audit_report(request):
             "page": page,
             "rows": report_rows(page),
             "query": query.urlencode(),
+            "shows_clinical_entries": may_read_clinical_entries(request.user),
         },
     )
 
@@ -224,7 +230,7 @@ class _Echo:
 @permission_required("audit.view_audit_report", raise_exception=True)
 def audit_report_csv(request):
     form = AuditFilterForm(request.GET)
-    events = filtered_events(form)
+    events = filtered_events(form, events_visible_to(request.user))
     audit_record(
         action=AuditEvent.Action.EXPORT,
         request=request,
@@ -237,23 +243,26 @@ def audit_report_csv(request):
     def rows():
         yield writer.writerow(CSV_COLUMNS)
         for event in events.iterator(chunk_size=2000):
+            # Usernames tried at sign-in, record names and reasons are typed by anyone: no formulas.
             yield writer.writerow(
-                [
-                    event.id,
-                    event.occurred_at.isoformat(),
-                    event.actor_username,
-                    event.action,
-                    event.object_type,
-                    event.object_id,
-                    event.object_repr,
-                    event.patient_id or "",
-                    event.patient_mrn or "",
-                    event.ip_address or "",
-                    event.path,
-                    event.reason,
-                    event.changes,
-                    event.hash,
-                ]
+                safe_row(
+                    [
+                        event.id,
+                        event.occurred_at.isoformat(),
+                        event.actor_username,
+                        event.action,
+                        event.object_type,
+                        event.object_id,
+                        event.object_repr,
+                        event.patient_id or "",
+                        event.patient_mrn or "",
+                        event.ip_address or "",
+                        event.path,
+                        event.reason,
+                        event.changes,
+                        event.hash,
+                    ]
+                )
             )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")

@@ -42,6 +42,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ENV = os.environ
+# Production settings refuse to start without an audit-chain key; every run here (development and
+# production settings alike) seals with this one, so the seeded entries verify in both.
+ENV.setdefault("AUDIT_HMAC_KEY", "bench-only-audit-chain-key-not-for-any-deployment")
 
 PATIENTS = int(ENV.get("BENCH_PATIENTS", "10000"))
 LONG_CHARTS = int(ENV.get("BENCH_LONG_CHARTS", "3"))

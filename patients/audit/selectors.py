@@ -1,0 +1,30 @@
+"""Which audit entries a user may read: the same as the data they are about.
+
+An entry about a patient quotes their record (old and new values of names, dates of birth, notes)
+or says who opened it; reading it is reading clinical data. The audit report's own permission
+(audit.view_audit_report) shows the entries about no patient: reference data, sign-ins, roles.
+Entries about patients need audit.view_clinical_audit as well (the "Privacy officer" role).
+Every view of the audit trail (the report, its CSV, the patient and MRN filters) starts here.
+"""
+
+from django.db.models import Q
+
+from patients.audit.models import AuditEvent
+
+CLINICAL_AUDIT_PERMISSION = "audit.view_clinical_audit"
+
+# An entry is about a patient when it names one, or when it is about a record of the patients app
+# (an access entry for a list page names several patients in its changes, not in patient_id).
+ABOUT_PATIENTS = Q(patient_id__isnull=False) | Q(object_type__startswith="patients.")
+
+
+def may_read_clinical_entries(user):
+    return user.has_perm(CLINICAL_AUDIT_PERMISSION)
+
+
+def events_visible_to(user):
+    """The audit entries ``user`` may read (the caller has checked audit.view_audit_report)."""
+    events = AuditEvent.objects.all()
+    if may_read_clinical_entries(user):
+        return events
+    return events.exclude(ABOUT_PATIENTS)
