@@ -118,12 +118,13 @@ from planner.suggest import (
 
 
 class Level(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
+    ERROR = "error"  # blocks signing
+    OVERRIDE = "override"  # blocks signing until the signing neurologist writes a reason
+    WARNING = "warning"  # acknowledged; the reason is optional
+    INFO = "info"  # shown
 
 
-LEVEL_RANK = {Level.ERROR: 0, Level.WARNING: 1, Level.INFO: 2}
+LEVEL_RANK = {Level.ERROR: 0, Level.OVERRIDE: 1, Level.WARNING: 2, Level.INFO: 3}
 
 
 class Guidance(StrEnum):
@@ -159,6 +160,16 @@ LOT_EXPIRED = "LOT_EXPIRED"
 NAIVE_ABOVE_START_DOSE = "NAIVE_ABOVE_START_DOSE"
 NAIVE_START_NOT_LABELED = "NAIVE_START_NOT_LABELED"
 VOLUME_PER_SITE_IMPLAUSIBLE = "VOLUME_PER_SITE_IMPLAUSIBLE"
+HARD_CEILING_EXCEEDED = "HARD_CEILING_EXCEEDED"
+HARD_CEILING_NOT_SET = "HARD_CEILING_NOT_SET"
+DOSE_NOT_SOURCED = "DOSE_NOT_SOURCED"
+DOSE_ABOVE_MEDIAN_MULTIPLE = "DOSE_ABOVE_MEDIAN_MULTIPLE"
+DOSE_CONTEXT_NOT_APPLIED = "DOSE_CONTEXT_NOT_APPLIED"
+PREPARATION_MISSING = "PREPARATION_MISSING"
+RECONSTITUTED_TOO_LONG_AGO = "RECONSTITUTED_TOO_LONG_AGO"
+RECONSTITUTION_TIME_MISSING = "RECONSTITUTION_TIME_MISSING"
+VISIT_IN_FUTURE = "VISIT_IN_FUTURE"
+PATIENT_INACTIVE = "PATIENT_INACTIVE"
 
 DOSE_CODES = frozenset(
     {
@@ -179,8 +190,20 @@ DOSE_CODES = frozenset(
         NAIVE_ABOVE_START_DOSE,
         NAIVE_START_NOT_LABELED,
         VOLUME_PER_SITE_IMPLAUSIBLE,
+        HARD_CEILING_EXCEEDED,
+        HARD_CEILING_NOT_SET,
+        DOSE_NOT_SOURCED,
+        DOSE_ABOVE_MEDIAN_MULTIPLE,
+        DOSE_CONTEXT_NOT_APPLIED,
     }
 )
+
+# What a figure is, by the DoseGuideline kind it comes from: a trial's doses are what was seen, not advice.
+FIGURE_KINDS = {
+    "trial_observed": "seen in the {product} trial",
+    "label_table": "the {product} label's range",
+    "expert_example": "an expert example for {product}",
+}
 
 # Input sanity, not a clinical limit: no product's session comes near a million units.
 DOSE_CEILING = Decimal(1_000_000)
@@ -218,6 +241,8 @@ class ProductLimits:
     cumulative_max: CumulativeLimit | None = None
     min_interval_weeks: Limit | None = None
     naive_start_dose: Limit | None = None
+    hard_ceiling: Limit | None = None  # clinic policy: above it nothing is signed
+    reconstituted_use_hours: Limit | None = None  # use within this many hours of reconstitution
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -230,7 +255,7 @@ class ProductAmount(Basis):
 
 @dataclass(frozen=True, kw_only=True)
 class ScmReduction(Basis):
-    """Reduce the SCM dose when the posture has this pattern: at most factor x the guideline maximum."""
+    """Reduce the SCM dose when the posture has this pattern: at most factor x the product's usual SCM dose."""
 
     factor: Decimal = Decimal("0.5")
     pattern_code: str = "ANTEROCOLLIS"
@@ -256,6 +281,7 @@ class SafetyPolicy:
     near_session_max_fraction: Decimal = Decimal("0.8")
     min_volume_per_site_ml: Decimal = Decimal("0.05")
     max_volume_per_site_ml: Decimal = Decimal("1.0")
+    median_multiple_warning: Decimal = Decimal("2")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -284,6 +310,13 @@ class DraftSession:
     lot_expiry: dt.date | None = None
     vial_units: Decimal | None = None
     diluent_ml: Decimal | None = None
+    # What signing needs beyond the plan (the gate and the editor set them; pure tests may leave them):
+    require_preparation: bool = False  # missing lot number, expiry or dilution is then an error
+    lot_number: str = ""
+    reconstituted_at: dt.datetime | None = None
+    today: dt.date | None = None  # the clinic's today; None skips the future-visit check
+    now: dt.datetime | None = None  # when the check runs; None skips the reconstitution age check
+    patient_active: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -377,24 +410,31 @@ class _Check:
         self.posture = posture
         self.combined_patterns = combined_patterns
         self.limits = _limits_for(limits, self.product.code)
+        self.present = {pattern.code for pattern in expand_components(posture, combined_patterns)}
+        # The product's figures per muscle; a figure given for one context only where that context is present.
         self.guidelines = {}
+        self.out_of_context = {}
         for guideline in guidelines:
-            if guideline.product_code == self.product.code and guideline.has_bounds:
-                self.guidelines.setdefault(guideline.muscle_code, []).append(guideline)
+            if guideline.product_code != self.product.code or not _has_figure(guideline):
+                continue
+            applies = not guideline.context_patterns or self.present.intersection(guideline.context_patterns)
+            target = self.guidelines if applies else self.out_of_context
+            target.setdefault(guideline.muscle_code, []).append(guideline)
         muscle_rows = muscles.values() if isinstance(muscles, Mapping) else muscles
         self.muscles = {muscle.code: muscle for muscle in muscle_rows}
         self.cautions = cautions
         self.policy = policy
         self.findings = []
-        # Signed sessions up to the visit, oldest first; same-day ties keep the input order.
+        # Signed sessions up to the visit, oldest first; same-day ties are ordered by their content, so
+        # the findings do not depend on the order the history is given in.
         dated = []
         if self.visit is not None:
-            for index, session in enumerate(history.sessions):
+            for session in history.sessions:
                 day = _as_date(session.date)
                 if day is not None and day <= self.visit:
-                    dated.append((day, index, session))
-        dated.sort(key=lambda item: (item[0], item[1]))
-        self.past = [(session, day) for day, _, session in dated]
+                    dated.append((day, session))
+        dated.sort(key=lambda item: (item[0], _session_order(item[1])))
+        self.past = [(session, day) for day, session in dated]
         self.dysphagia = self._dysphagia_context()  # None when the patient has had no dysphagia
 
     def run(self):
@@ -407,12 +447,16 @@ class _Check:
                 self._dysphagia(row)
                 self._volume(row)
             self._scm(planned)
+            self._hard_ceiling(total)
             self._session_max(total)
             self._cumulative(total)
             self._naive(total)
         self._interval()
         self._product_switch()
         self._lot()
+        self._preparation()
+        self._visit_date()
+        self._patient()
         return self.findings
 
     def add(self, level, code, key, message, rule, *, basis=None, extra=(), policy=False, row=None, cite=True):
@@ -495,32 +539,87 @@ class _Check:
         return f"{code}:{row.muscle_code}:{row.side.value if row.side else ''}"
 
     def _dose_range(self, row):
+        figures = self.guidelines.get(row.muscle_code, ())
+        if not figures:
+            self._not_sourced(row)
+            return
         outside = []
-        for guideline in self.guidelines.get(row.muscle_code, ()):
+        for guideline in figures:
             low, high = _number(guideline.min_units), _number(guideline.max_units)
             basis = Basis(source_codes=guideline.source_codes, verification=guideline.verification)
             where = _basis_text(basis.source_codes, _worst([basis.verification]), not basis.source_codes)
+            what = self._figure_kind(guideline)
             if low is not None and high is not None and not low <= row.dose <= high:
                 direction = "below" if row.dose < low else "above"
-                text = f"{direction} the {format_number(low)}–{self.amount(high)} guideline range ({where})"
+                text = f"{direction} {format_number(low)}–{self.amount(high)}, {what} ({where})"
             elif high is not None and low is None and row.dose > high:
-                text = f"above the guideline maximum of {self.amount(high)} ({where})"
+                text = f"above {self.amount(high)}, {what} ({where})"
             elif low is not None and high is None and row.dose < low:
-                text = f"below the guideline minimum of {self.amount(low)} ({where})"
+                text = f"below {self.amount(low)}, {what} ({where})"
             else:
                 continue
             outside.append((text, basis))
-        if not outside:
+        if outside:
+            self.add(
+                Level.WARNING,
+                DOSE_OUT_OF_RANGE,
+                self._key(DOSE_OUT_OF_RANGE, row),
+                f"{self.amount(row.dose)} for {row.label} is " + "; and ".join(text for text, _ in outside),
+                "Doses outside the sourced figures for this product and muscle need a reason",
+                extra=[basis for _, basis in outside],
+                row=row.index,
+                cite=False,
+            )
+        if not any(guideline.has_bounds for guideline in figures):
+            self._median_multiple(row, figures)
+
+    def _figure_kind(self, guideline):
+        """What a figure is, in words: 'seen in the Dysport trial', 'the Botox label's range'."""
+        template = FIGURE_KINDS.get(str(guideline.kind), "a sourced figure for {product}")
+        text = template.format(product=self.product.name)
+        return f"{text} ({guideline.note})" if guideline.context_patterns and guideline.note else text
+
+    def _not_sourced(self, row):
+        muscle = self.muscles.get(row.muscle_code)
+        name = lower_first(muscle.name) if muscle else row.muscle_code
+        elsewhere = self.out_of_context.get(row.muscle_code, ())
+        extra = ""
+        if elsewhere:
+            contexts = ", ".join(sorted({guideline.note or "another context" for guideline in elsewhere}))
+            extra = f" (the sourced figures apply only in another context: {contexts})"
+        self.add(
+            Level.WARNING,
+            DOSE_NOT_SOURCED,
+            self._key(DOSE_NOT_SOURCED, row),
+            f"No sourced dose for {name} with {self.product.name}{extra}; check the dose of "
+            f"{self.amount(row.dose)} for {row.label}",
+            "A dose with no sourced figure for its product and muscle is checked by the clinician",
+            row=row.index,
+        )
+
+    def _median_multiple(self, row, figures):
+        multiple = _number(self.policy.median_multiple_warning)
+        medians = [
+            (_number(guideline.median_units), guideline)
+            for guideline in figures
+            if _number(guideline.median_units) is not None
+        ]
+        if multiple is None or not medians:
+            return
+        median, guideline = min(medians, key=lambda item: item[0])
+        threshold = median * multiple
+        if row.dose <= threshold:
             return
         self.add(
             Level.WARNING,
-            DOSE_OUT_OF_RANGE,
-            self._key(DOSE_OUT_OF_RANGE, row),
-            f"{self.amount(row.dose)} for {row.label} is " + "; and ".join(text for text, _ in outside),
-            "Doses outside the sourced range for this product and muscle need a reason",
-            extra=[basis for _, basis in outside],
+            DOSE_ABOVE_MEDIAN_MULTIPLE,
+            self._key(DOSE_ABOVE_MEDIAN_MULTIPLE, row),
+            f"{self.amount(row.dose)} for {row.label} is above {self.amount(threshold)}, "
+            f"{format_number(multiple)} times the median of {self.amount(median)} {self._figure_kind(guideline)}",
+            "A dose far above the sourced median needs a reason",
+            basis=Basis(source_codes=guideline.source_codes, verification=guideline.verification),
+            policy=True,
             row=row.index,
-            cite=False,
         )
 
     def _guidance(self, row):
@@ -642,34 +741,33 @@ class _Check:
 
     def _scm_reduction(self, scm_rows, name):
         reduction = self.cautions.scm_reduction
-        present = {pattern.code for pattern in expand_components(self.posture, self.combined_patterns)}
-        if reduction.pattern_code not in present:
+        if reduction.pattern_code not in self.present:
             return
         pattern = pattern_name(reduction.pattern_code)
         factor = _number(reduction.factor)
-        maxima = [
-            (_number(guideline.max_units), guideline)
+        usual_doses = [
+            (usual, guideline)
             for guideline in self.guidelines.get(self.cautions.scm_muscle_code, ())
-            if _number(guideline.max_units) is not None
+            if (usual := _usual_dose(guideline)) is not None
         ]
-        # The strictest sourced maximum: the reduced dose must fit every source.
-        maximum, guideline = min(maxima, key=lambda item: item[0]) if maxima else (None, None)
+        # The lowest usual dose: the reduced dose must be a reduction against every source.
+        usual, guideline = min(usual_doses, key=lambda item: item[0]) if usual_doses else (None, None)
         for row in scm_rows:
-            if maximum is not None and factor is not None:
-                reduced = maximum * factor
+            if usual is not None and factor is not None:
+                reduced = usual * factor
                 if row.dose <= reduced:
                     continue
                 share = "half" if factor == Decimal("0.5") else f"{format_number(factor)} times"
                 message = (
                     f"{_capital(row.label)}: {self.amount(row.dose)} in {pattern} is above "
-                    f"{self.amount(reduced)}, the reduced dose ({share} the guideline maximum "
-                    f"of {self.amount(maximum)})"
+                    f"{self.amount(reduced)}, the reduced dose ({share} the usual {lower_first(name)} dose of "
+                    f"{self.amount(usual)}, {self._figure_kind(guideline)})"
                 )
                 extra = [Basis(source_codes=guideline.source_codes, verification=guideline.verification)]
             else:
                 message = (
-                    f"{_capital(row.label)}: {self.amount(row.dose)} in {pattern}; there is no sourced "
-                    f"{lower_first(name)} maximum for {self.product.name} to check the reduced dose against: "
+                    f"{_capital(row.label)}: {self.amount(row.dose)} in {pattern}; there is no sourced usual "
+                    f"{lower_first(name)} dose for {self.product.name} to check the reduced dose against: "
                     f"confirm the dose was reduced"
                 )
                 extra = []
@@ -686,6 +784,29 @@ class _Check:
 
     # --- session totals ----------------------------------------------------------------------------
 
+    def _hard_ceiling(self, total):
+        limit = self.limits.hard_ceiling if self.limits else None
+        value = _number(limit.value) if limit else None
+        if value is None:
+            self.add(
+                Level.INFO,
+                HARD_CEILING_NOT_SET,
+                HARD_CEILING_NOT_SET,
+                f"No hard ceiling is set for {self.product.name}; the session total is {self.amount(total)}",
+                "The clinic sets a hard ceiling per product above which nothing is signed",
+            )
+            return
+        if total > value:
+            self.add(
+                Level.ERROR,
+                HARD_CEILING_EXCEEDED,
+                HARD_CEILING_EXCEEDED,
+                f"Session total {self.amount(total)} is above the hard ceiling of {self.amount(value)} per session: "
+                f"this plan cannot be signed",
+                "Nothing above the product's hard ceiling is signed, whatever the reason",
+                basis=limit,
+            )
+
     def _session_max(self, total):
         limit = self.limits.session_max if self.limits else None
         value = _number(limit.value) if limit else None
@@ -700,11 +821,11 @@ class _Check:
             return
         if total > value:
             self.add(
-                Level.ERROR,
+                Level.OVERRIDE,
                 SESSION_MAX_EXCEEDED,
                 SESSION_MAX_EXCEEDED,
                 f"Session total {self.amount(total)} is above the labeled maximum of {self.amount(value)} per session",
-                "The session total must not exceed the product's labeled maximum",
+                "Above the product's labeled maximum only with the signing neurologist's written reason",
                 basis=limit,
             )
             return
@@ -757,13 +878,13 @@ class _Check:
             return
         count = "1 session" if len(same) == 1 else f"{len(same)} sessions"
         self.add(
-            Level.ERROR,
+            Level.OVERRIDE,
             CUMULATIVE_MAX_EXCEEDED,
             CUMULATIVE_MAX_EXCEEDED,
             f"{self.product.name} in the {weeks} weeks up to {_format_date(self.visit)}: {self.amount(signed)} "
             f"signed ({count}) + {self.amount(total)} planned = {self.amount(signed + total)}, above the cumulative "
             f"maximum of {self.amount(value)} per {weeks} weeks",
-            "The total over the period must not exceed the product's cumulative maximum",
+            "Above the cumulative maximum only with the signing neurologist's written reason",
             basis=limit,
         )
 
@@ -784,12 +905,12 @@ class _Check:
             return
         if total > value:
             self.add(
-                Level.WARNING,
+                Level.OVERRIDE,
                 NAIVE_ABOVE_START_DOSE,
                 NAIVE_ABOVE_START_DOSE,
                 f"Toxin-naive patient: session total {self.amount(total)} is above the starting dose of "
                 f"{self.amount(value)}",
-                "Start toxin-naive patients at no more than the labeled starting dose",
+                "Above the labeled starting dose for a toxin-naive patient only with a written reason",
                 basis=limit,
             )
 
@@ -798,19 +919,19 @@ class _Check:
     def _interval(self):
         limit = self.limits.min_interval_weeks if self.limits else None
         weeks = _number(limit.value) if limit else None
-        if weeks is None or not self.past:
+        if weeks is None or not self.past or self.visit is None:
             return
         last, day = self.past[-1]
         days = (self.visit - day).days
         if days >= weeks * 7:
             return
         self.add(
-            Level.WARNING,
+            Level.OVERRIDE,
             INTERVAL_TOO_SHORT,
             f"{INTERVAL_TOO_SHORT}:{day.isoformat()}",
             f"Only {_format_days(days)} since the last signed session on {_format_date(day)} ({last.product.name}); "
             f"the minimum re-treatment interval for {self.product.name} is {format_number(weeks)} weeks",
-            "Re-treat no sooner than the product's minimum interval",
+            "Re-treat sooner than the product's minimum interval only with a written reason",
             basis=limit,
         )
 
@@ -852,6 +973,111 @@ class _Check:
             f"{_format_date(self.visit)}: prepare another lot",
             "Never inject from an expired lot",
         )
+
+    def _preparation(self):
+        if not self.draft.require_preparation:
+            return
+        missing = []
+        if not str(self.draft.lot_number or "").strip():
+            missing.append("lot number")
+        if _as_date(self.draft.lot_expiry) is None:
+            missing.append("lot expiry date")
+        if _number(self.draft.vial_units) is None or _number(self.draft.diluent_ml) is None:
+            missing.append("dilution")
+        if missing:
+            self.add(
+                Level.ERROR,
+                PREPARATION_MISSING,
+                PREPARATION_MISSING,
+                f"The preparation is not recorded: no {', '.join(missing)}; record the preparation before signing",
+                "A session is signed only with its lot, expiry and dilution recorded",
+            )
+        self._reconstitution()
+
+    def _reconstitution(self):
+        limit = self.limits.reconstituted_use_hours if self.limits else None
+        hours = _number(limit.value) if limit else None
+        if hours is None:
+            return
+        made = self.draft.reconstituted_at
+        if not isinstance(made, dt.datetime):
+            self.add(
+                Level.WARNING,
+                RECONSTITUTION_TIME_MISSING,
+                RECONSTITUTION_TIME_MISSING,
+                f"When the {self.product.name} was reconstituted is not recorded: confirm it is within "
+                f"{format_number(hours)} hours",
+                f"Use {self.product.name} within its time after reconstitution",
+                basis=limit,
+            )
+            return
+        now = self.draft.now
+        if not isinstance(now, dt.datetime):
+            return
+        try:
+            age = now - made
+        except TypeError:  # one aware, one naive: not comparable, so not checked
+            return
+        if age <= dt.timedelta(hours=float(hours)):
+            return
+        self.add(
+            Level.ERROR,
+            RECONSTITUTED_TOO_LONG_AGO,
+            RECONSTITUTED_TOO_LONG_AGO,
+            f"The {self.product.name} was reconstituted {_format_hours(age)} ago; it must be used within "
+            f"{format_number(hours)} hours: prepare a fresh vial",
+            "Never inject toxin kept longer than its use-by time after reconstitution",
+            basis=limit,
+        )
+
+    def _visit_date(self):
+        today = _as_date(self.draft.today)
+        if today is None or self.visit is None or self.visit <= today:
+            return
+        self.add(
+            Level.ERROR,
+            VISIT_IN_FUTURE,
+            VISIT_IN_FUTURE,
+            f"The visit is on {_format_date(self.visit)}, after today ({_format_date(today)}): a session is signed "
+            f"as given, on or after its visit day",
+            "A session is signed only for a visit that has happened",
+        )
+
+    def _patient(self):
+        if self.draft.patient_active is not False:
+            return
+        self.add(
+            Level.ERROR,
+            PATIENT_INACTIVE,
+            PATIENT_INACTIVE,
+            "The patient is inactive: reactivate the patient before planning or signing",
+            "Nothing is planned or signed for an inactive patient",
+        )
+
+
+def _has_figure(guideline):
+    return guideline.has_bounds or _number(guideline.median_units) is not None
+
+
+def _usual_dose(guideline):
+    """The usual dose a figure gives: its median, else the middle of its range, else None."""
+    median = _number(guideline.median_units)
+    if median is not None:
+        return median
+    low, high = _number(guideline.min_units), _number(guideline.max_units)
+    if low is not None and high is not None:
+        return (low + high) / 2
+    return None
+
+
+def _session_order(session):
+    rows = tuple((str(row.muscle_code), str(row.side), str(row.dose)) for row in session.rows)
+    return (str(session.product.code), rows)
+
+
+def _format_hours(age):
+    hours = age.total_seconds() / 3600
+    return f"{hours:.1f} hours"
 
 
 def _finding_rank(finding):
