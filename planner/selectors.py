@@ -365,7 +365,8 @@ def draft_inputs(session, rows, product, *, now=None):
         lot_number=session.lot_number,
         reconstituted_at=session.reconstituted_at,
         today=timezone.localdate(now),
-        now=now,
+        # An amendment corrects the record of a vial used at the visit: its age today says nothing.
+        now=None if session.amends_id else now,
         patient_active=session.visit.patient.active,
     )
 
