@@ -1055,6 +1055,24 @@ class _Check:
         )
 
 
+# An expert example given for one context applies only when one of these patterns is present: the words of
+# its context in the reference data. A label table's context describes its own rows and limits nothing.
+CONTEXT_PATTERNS = (
+    ("no-no tremor", ("TREMOR_NO_NO",)),
+    ("tremor", ("TREMOR_NO_NO", "TREMOR_YES_YES")),
+    ("retro", ("RETROCAPUT", "RETROCOLLIS")),
+    ("antero", ("ANTEROCAPUT", "ANTEROCOLLIS")),
+)
+
+
+def figure_context_patterns(kind, context):
+    """The posture patterns a dose figure is limited to (``suggest.DoseRange.context_patterns``)."""
+    if str(kind) != "expert_example" or not context:
+        return ()
+    words = str(context).lower()
+    return next((codes for phrase, codes in CONTEXT_PATTERNS if phrase in words), ())
+
+
 def _has_figure(guideline):
     return guideline.has_bounds or _number(guideline.median_units) is not None
 

@@ -32,14 +32,6 @@ from planner.reference.dilution import DilutionError, strength_for
 
 # Muscle groups whose injection counts as "anterior neck" for the dysphagia caution (SCM always does).
 ANTERIOR_NECK_GROUPS = frozenset({Muscle.Group.ANTEROLATERAL, Muscle.Group.ANTERIOR, Muscle.Group.PREVERTEBRAL})
-# A figure given for one context applies only when one of these patterns is present: the words of the
-# DoseGuideline's context (expert examples only; a label table's context describes its own rows).
-CONTEXT_PATTERNS = (
-    ("no-no tremor", ("TREMOR_NO_NO",)),
-    ("tremor", ("TREMOR_NO_NO", "TREMOR_YES_YES")),
-    ("retro", ("RETROCAPUT", "RETROCOLLIS")),
-    ("antero", ("ANTEROCAPUT", "ANTEROCOLLIS")),
-)
 # The reference set's note on guidance: "policy derived from G1, G4, G8, S9".
 GUIDANCE_BASIS = safety.Basis(source_codes=("G1", "G4", "G8", "S9"), verification="partly_verified")
 
@@ -196,11 +188,8 @@ def _load_reference_inputs(product):
 
 
 def context_patterns(dose):
-    """The posture patterns a DoseGuideline's figure is limited to (see CONTEXT_PATTERNS); () for all."""
-    if dose.kind != DoseGuideline.Kind.EXPERT_EXAMPLE or not dose.context:
-        return ()
-    context = dose.context.lower()
-    return next((codes for words, codes in CONTEXT_PATTERNS if words in context), ())
+    """The posture patterns a DoseGuideline's figure is limited to; () when it always applies."""
+    return safety.figure_context_patterns(dose.kind, dose.context)
 
 
 def _policy():
