@@ -170,7 +170,8 @@ def test_a_dose_outside_two_sourced_ranges_names_both():
     finding = only(check(draft(row("SPLENIUS_CAPITIS", "left", "80", sites=2)), posture=TREMOR), "DOSE_OUT_OF_RANGE")
     assert finding.message == (
         "80 U Botox for left splenius capitis is above 25–75 U Botox, the Botox label's range "
-        "(source D14, unverified); and above 60 U Botox, an expert example for Botox (tremor) (source S6d, partly verified)."
+        "(source D14, unverified); and above 60 U Botox, an expert example for Botox (tremor) "
+        "(source S6d, partly verified)."
     )
     assert finding.source_codes == ("D14", "S6d") and finding.verification is Verification.UNVERIFIED
 
