@@ -2,9 +2,9 @@
 
 ``check_session`` takes the draft session, the patient's history, the present posture and the
 reference data (product limits, dose guidelines, muscles, cautions) as the frozen dataclasses
-below and returns ``Finding`` rows sorted errors first. Errors stop signing; warnings must be
-acknowledged (``Finding.key`` names the instance an acknowledgement is stored against); infos
-are shown. The function never raises: a dose that is not a positive number, a missing side or a
+below and returns ``Finding`` rows sorted errors first. Errors stop signing; overrides need a
+written reason; warnings must be acknowledged (``Finding.key`` names the instance an
+acknowledgement is stored against); infos are shown. The function never raises: a dose that is not a positive number, a missing side or a
 bad number of sites becomes an error finding, and reference values that are not numbers are
 treated as absent.
 
@@ -16,7 +16,10 @@ The input contract
     not given); ``guidance`` anatomical, emg or ultrasound (the adapter copies the session's
     guidance into rows that have none). ``vial_units`` and ``diluent_ml`` describe the dilution
     (Myobloc, a solution of 5000 U/mL: vial_units=5000, diluent_ml=1); either None skips the
-    volume check. ``lot_expiry`` None (not prepared yet) skips the expiry check.
+    volume check. ``lot_expiry`` None (not prepared yet) skips the expiry check. What signing needs
+    beyond the plan: ``require_preparation`` (then lot number, expiry and dilution must be there),
+    ``lot_number``, ``reconstituted_at``, ``today`` (the clinic's date; None skips the future-visit
+    check), ``now`` (None skips the reconstitution age) and ``patient_active``.
 ``PatientHistory(sessions, adverse_events, toxin_naive, prior_dysphagia)``
     ``sessions`` are the patient's SIGNED sessions, ``SignedSession(date, product, rows)``; sessions
     dated after the draft's visit are ignored. ``adverse_events`` are ``AdverseEvent(kind, severity,
@@ -48,37 +51,57 @@ The input contract
 
 Findings
 --------
-=============================  =======  ==================================================================
-code                           level    when
-=============================  =======  ==================================================================
-DOSE_INVALID                   error    a dose that is missing, not a number, <= 0, or >= 1,000,000 units
-SIDE_INVALID                   error    a row without left or right
-SITES_INVALID                  error    sites given but not a whole number >= 1
-LOT_EXPIRED                    error    the lot's expiry date is before the visit date
-SESSION_MAX_EXCEEDED           error    the session total is above the labeled session maximum
-CUMULATIVE_MAX_EXCEEDED        error    same-product signed doses in the window + the plan exceed the maximum
-DOSE_OUT_OF_RANGE              warning  a dose outside a sourced range for the product and muscle
-INTERVAL_TOO_SHORT             warning  fewer days since the last signed session than the minimum interval
-SCM_BILATERAL                  warning  SCM planned on both sides
-SCM_TOTAL_ABOVE_CAUTION        warning  the SCM total above the product's caution level (Botox 100 U, D12)
-SCM_ANTEROCOLLIS_NOT_REDUCED   warning  anterocollis present and an SCM dose above factor x the strictest
-                                        sourced SCM maximum (or no maximum to check against)
-DYSPHAGIA_ANTERIOR_NECK        warning  SCM or an anterior neck muscle after dysphagia
-GUIDANCE_REQUIRED              warning  a muscle whose guidance is "required" planned by landmarks
-NAIVE_ABOVE_START_DOSE         warning  a toxin-naive patient's total above the labeled starting dose
-VOLUME_PER_SITE_IMPLAUSIBLE    warning  dose / sites / (vial units / diluent mL) outside the policy range
-SESSION_MAX_NEAR               info     the total at or above the policy fraction of the session maximum
-SESSION_MAX_NOT_LABELED        info     no labeled session maximum for the product
-NAIVE_START_NOT_LABELED        info     a toxin-naive patient and no labeled starting dose
-CUMULATIVE_OTHER_PRODUCTS      info     other products' sessions in the window, not counted
-PRODUCT_SWITCH                 info     the last signed session used another product (its doses listed)
-=============================  =======  ==================================================================
+Four levels. ``error`` blocks signing. ``override`` blocks signing until the signing neurologist writes
+a reason (it is stored with the session and counted as an off-label override). ``warning`` is
+acknowledged, the reason optional. ``info`` is shown.
+
+=============================  ========  =================================================================
+code                           level     when
+=============================  ========  =================================================================
+DOSE_INVALID                   error     a dose that is missing, not a number, <= 0, or >= 1,000,000 units
+SIDE_INVALID                   error     a row without left or right
+SITES_INVALID                  error     sites given but not a whole number >= 1
+HARD_CEILING_EXCEEDED          error     the session total above the product's hard ceiling (clinic policy)
+LOT_EXPIRED                    error     the lot's expiry date is before the visit date
+PREPARATION_MISSING            error     ``require_preparation`` and no lot number, expiry or usable dilution
+RECONSTITUTED_TOO_LONG_AGO     error     ``now`` - ``reconstituted_at`` above the product's use-within hours
+VISIT_IN_FUTURE                error     the visit date after ``today`` (the clinic's date)
+PATIENT_INACTIVE               error     ``patient_active`` is False
+SESSION_MAX_EXCEEDED           override  the session total is above the labeled session maximum
+CUMULATIVE_MAX_EXCEEDED        override  same-product signed doses in the window + the plan exceed the maximum
+INTERVAL_TOO_SHORT             override  fewer days since the last signed session (any product) than the
+                                         draft product's minimum interval
+NAIVE_ABOVE_START_DOSE         override  a toxin-naive patient's total above the labeled starting dose
+DOSE_OUT_OF_RANGE              warning   a dose outside a sourced range; the finding says what the figure is
+                                         ("seen in the Dysport trial", "the Botox label's range")
+DOSE_ABOVE_MEDIAN_MULTIPLE     warning   only a median is sourced and the dose is above policy multiple x it
+DOSE_NOT_SOURCED               warning   no sourced figure for the product and muscle (in this context)
+RECONSTITUTION_TIME_MISSING    warning   a product with a use-within time and no ``reconstituted_at``
+SCM_BILATERAL                  warning   SCM planned on both sides
+SCM_TOTAL_ABOVE_CAUTION        warning   the SCM total above the product's caution level (Botox 100 U, D12)
+SCM_ANTEROCOLLIS_NOT_REDUCED   warning   anterocollis present and an SCM dose above factor x the product's
+                                         usual SCM dose (the lowest median or range middle), or no usual dose
+DYSPHAGIA_ANTERIOR_NECK        warning   SCM or an anterior neck muscle after dysphagia
+GUIDANCE_REQUIRED              warning   a muscle whose guidance is "required" planned by landmarks
+VOLUME_PER_SITE_IMPLAUSIBLE    warning   dose / sites / (vial units / diluent mL) outside the policy range
+SESSION_MAX_NEAR               info      the total at or above the policy fraction of the session maximum
+SESSION_MAX_NOT_LABELED        info      no labeled session maximum for the product
+HARD_CEILING_NOT_SET           info      no hard ceiling for the product
+NAIVE_START_NOT_LABELED        info      a toxin-naive patient and no labeled starting dose
+CUMULATIVE_OTHER_PRODUCTS      info      other products' sessions in the window, not counted
+PRODUCT_SWITCH                 info      the last signed session used another product (its doses listed)
+=============================  ========  =================================================================
+
+A figure given for one context (``DoseRange.context_patterns``, e.g. 60 U splenius capitis for head
+tremor) is used only when one of its patterns is present in the posture; otherwise the row is checked
+against the product's other figures, or said to have none.
 
 Only rows whose dose is valid count anywhere else. Without rows there are no dose findings
 (``DOSE_CODES``): only the interval, the product switch and the lot are checked. Keys are the
 code, plus muscle code and side for a row's finding (``DOSE_OUT_OF_RANGE:SCM:left``), the date
-of the last session for the interval, and the two product codes for a switch. Findings are sorted
-errors, warnings, infos; within a level session findings first, then rows in order.
+of the last session for the interval, and the two product codes for a switch. Same-day history
+sessions are ordered by their content, so the input order of the history never matters. Findings are sorted
+errors, overrides, warnings, infos; within a level session findings first, then rows in order.
 
 Units
 -----
