@@ -4,9 +4,9 @@
 reference data (product limits, dose guidelines, muscles, cautions) as the frozen dataclasses
 below and returns ``Finding`` rows sorted errors first. Errors stop signing; overrides need a
 written reason; warnings must be acknowledged (``Finding.key`` names the instance an
-acknowledgement is stored against); infos are shown. The function never raises: a dose that is not a positive number, a missing side or a
-bad number of sites becomes an error finding, and reference values that are not numbers are
-treated as absent.
+acknowledgement is stored against); infos are shown. The function never raises: a dose that is
+not a positive number, a missing side or a bad number of sites becomes an error finding, and
+reference values that are not numbers are treated as absent.
 
 The input contract
 ------------------
