@@ -116,7 +116,11 @@ def build_world():
         )
         return session
 
-    draft = planned(VisitFactory(patient=patient, date=today - timedelta(days=2), status=Visit.Status.IN_PROGRESS))
+    # Prepared, so its sign page offers the form (the gate shows no form while an error stands).
+    draft = prepare(
+        planned(VisitFactory(patient=patient, date=today - timedelta(days=2), status=Visit.Status.IN_PROGRESS)),
+        neurologist,
+    )
     signed = planned(VisitFactory(patient=patient, date=today - timedelta(days=90), status=Visit.Status.IN_PROGRESS))
     signed = sign_accepting_all(prepare(signed, neurologist), neurologist)
     scheduled = VisitFactory(patient=patient, date=today + timedelta(days=30), status=Visit.Status.SCHEDULED)

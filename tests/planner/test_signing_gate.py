@@ -291,6 +291,15 @@ def test_an_inactive_patient_is_refused_at_save_prepare_and_sign(reference, neur
     session = daxxify_plan(neurologist, 100, prepared=False)
     patient_deactivate(patient=session.visit.patient, acting_user=neurologist)
     with pytest.raises(ValidationError, match="inactive"):
+        services.session_save_plan(
+            session=session,
+            version=session.version,
+            product=session.product,
+            default_guidance="emg",
+            rows=[],
+            acting_user=neurologist,
+        )
+    with pytest.raises(ValidationError, match="inactive"):
         prepare(session, neurologist)
     with pytest.raises(ValidationError, match="inactive"):
         services.session_sign(session=session, version=session.version, acknowledgements={}, acting_user=neurologist)
