@@ -26,7 +26,7 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from patients.models import AdverseEvent, Visit
-from planner.models import Injection, InjectionSession, Product
+from planner.models import FindingAcknowledgement, Injection, InjectionSession, Product
 from planner.reference.formatting import amount
 
 # The side effects shown as their own columns per muscle (the ones injected muscles are known to cause).
@@ -113,6 +113,17 @@ class MuscleEvents:
 
 
 @dataclass(frozen=True)
+class OverrideCount:
+    """Off-label overrides (a limit passed with the signing neurologist's written reason) in one month."""
+
+    month: date
+    product: str
+    sessions: int  # signed sessions with at least one override
+    overrides: int
+    codes: tuple  # (finding code, count)
+
+
+@dataclass(frozen=True)
 class ClinicFigures:
     date_from: date
     date_to: date
@@ -122,6 +133,7 @@ class ClinicFigures:
     doses: tuple
     product_events: tuple
     muscle_events: tuple
+    overrides: tuple = ()  # OverrideCount per month and product, months with an override only
 
     @property
     def busiest_month(self):
@@ -194,6 +206,32 @@ def clinic_figures(*, date_from, date_to):
         doses=_doses(sessions, products),
         product_events=_product_events(sessions, products, followed_up, kinds_after),
         muscle_events=_muscle_events(muscles_by_session, followed_up, kinds_after),
+        overrides=_overrides(in_range, products),
+    )
+
+
+def _overrides(sessions_by_pk, products):
+    """Off-label overrides of the period's sessions, by month and product (one query)."""
+    counts = {}
+    rows = FindingAcknowledgement.objects.filter(
+        session_id__in=sessions_by_pk, level=FindingAcknowledgement.Level.OVERRIDE
+    ).values_list("session_id", "finding_code")
+    for session_id, code in rows:
+        session = sessions_by_pk[session_id]
+        day = session["visit__date"]
+        key = (date(day.year, day.month, 1), products[session["product_id"]].brand_name)
+        entry = counts.setdefault(key, {"sessions": set(), "codes": {}})
+        entry["sessions"].add(session_id)
+        entry["codes"][code] = entry["codes"].get(code, 0) + 1
+    return tuple(
+        OverrideCount(
+            month=month,
+            product=product,
+            sessions=len(entry["sessions"]),
+            overrides=sum(entry["codes"].values()),
+            codes=tuple(sorted(entry["codes"].items())),
+        )
+        for (month, product), entry in sorted(counts.items())
     )
 
 

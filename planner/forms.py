@@ -6,6 +6,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from planner.models import Injection, InjectionSession, Muscle, Product
+from planner.services import lot_expiry_refusal
 
 MAX_DOSE = Decimal("100000")
 
@@ -139,11 +140,18 @@ class PreparationForm(forms.Form):
         decimal_places=2,
         help_text="0.9% sodium chloride. 0 for a ready-to-use solution used as supplied.",
     )
+    reconstituted_at = forms.DateTimeField(
+        label="Reconstituted at",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="When the saline was added. Past the product's use-by time the session cannot be signed.",
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, product=None, **kwargs):
+    def __init__(self, *args, product=None, visit_date=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.product = product
+        self.visit_date = visit_date
         if product is not None and product.vial_sizes:
             sizes = ", ".join(f"{size:g}" for size in product.vial_sizes)
             # Crispy renders help_text as markup (|safe): the brand name is data, so it is escaped here.
@@ -160,11 +168,20 @@ class PreparationForm(forms.Form):
         diluent = cleaned.get("diluent_ml")
         if product is not None and diluent == 0 and product.form == Product.Form.POWDER:
             self.add_error("diluent_ml", f"{product.brand_name} is a powder: it needs diluent before use.")
+        if product is not None and product.form == Product.Form.POWDER and not cleaned.get("reconstituted_at"):
+            self.add_error("reconstituted_at", f"Say when the {product.brand_name} was reconstituted.")
+        expiry = cleaned.get("lot_expiry")
+        if expiry is not None and self.visit_date is not None and expiry < self.visit_date:
+            self.add_error("lot_expiry", lot_expiry_refusal(expiry, self.visit_date))
         return cleaned
 
 
 class SignForm(forms.Form):
-    """One acknowledgement checkbox and optional reason per warning, and the next interval."""
+    """Per override a required reason, per warning an acknowledgement and optional reason; the next interval.
+
+    The findings only label the fields: the signing gate (services.session_sign) recomputes them and
+    decides. Only the neurologist's answers, by finding key, leave this form.
+    """
 
     version = forms.IntegerField(widget=forms.HiddenInput)
     planned_interval_weeks = forms.IntegerField(
@@ -175,14 +192,25 @@ class SignForm(forms.Form):
         help_text="Leave empty to follow the product's minimum re-treatment interval. The worklist uses it.",
     )
 
-    def __init__(self, *args, warnings=(), **kwargs):
+    def __init__(self, *args, warnings=(), overrides=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.overrides = list(overrides)
         self.warnings = list(warnings)
+        for index in range(len(self.overrides)):
+            self.fields[f"override_{index}"] = forms.CharField(
+                label="Reason for going above this limit (required, kept with the record)",
+                max_length=500,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                error_messages={"required": "Write the reason for this override, or change the plan."},
+            )
         for index in range(len(self.warnings)):
             self.fields[f"ack_{index}"] = forms.BooleanField(
                 label="I have considered this warning and sign anyway", required=False
             )
             self.fields[f"reason_{index}"] = forms.CharField(label="Reason (optional)", required=False, max_length=500)
+
+    def override_fields(self):
+        return [(finding, self[f"override_{index}"]) for index, finding in enumerate(self.overrides)]
 
     def warning_fields(self):
         return [(finding, self[f"ack_{index}"], self[f"reason_{index}"]) for index, finding in enumerate(self.warnings)]
@@ -195,9 +223,14 @@ class SignForm(forms.Form):
         return cleaned
 
     def acknowledgements(self):
-        return {
-            finding.key: self.cleaned_data.get(f"reason_{index}", "") for index, finding in enumerate(self.warnings)
+        """{finding key: reason} for every override and acknowledged warning."""
+        answers = {
+            finding.key: self.cleaned_data.get(f"override_{index}", "") for index, finding in enumerate(self.overrides)
         }
+        for index, finding in enumerate(self.warnings):
+            if self.cleaned_data.get(f"ack_{index}"):
+                answers[finding.key] = self.cleaned_data.get(f"reason_{index}", "")
+        return answers
 
 
 class AmendForm(forms.Form):

@@ -852,6 +852,12 @@ class InjectionSession(models.Model):
         verbose_name="prepared by",
     )
     prepared_at = models.DateTimeField("prepared at", null=True, blank=True)
+    reconstituted_at = models.DateTimeField(
+        "reconstituted at",
+        null=True,
+        blank=True,
+        help_text="When the vial was reconstituted: past the product's use-by time, the session cannot be signed.",
+    )
     # Signing.
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -1008,13 +1014,22 @@ class Injection(models.Model):
 
 
 class FindingAcknowledgement(models.Model):
-    """A warning the signing neurologist read and accepted, with their reason."""
+    """A warning the signing neurologist read and accepted, or an override they made, with their reason.
+
+    An override (above a labeled maximum, inside the minimum interval, a toxin-naive start above the
+    labeled dose) always has a written reason; for a warning the reason is optional.
+    """
+
+    class Level(models.TextChoices):
+        WARNING = "warning", "warning acknowledged"
+        OVERRIDE = "override", "off-label override"
 
     session = models.ForeignKey(
         InjectionSession, on_delete=models.PROTECT, related_name="acknowledgements", verbose_name="session"
     )
     finding_key = models.CharField("finding", max_length=200)
     finding_code = models.CharField(max_length=60)
+    level = models.CharField("level", max_length=10, choices=Level.choices, default=Level.WARNING)
     message = models.TextField()
     reason = models.TextField("reason", blank=True)
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -1027,6 +1042,9 @@ class FindingAcknowledgement(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["session", "finding_key"], name="acknowledgement_once_per_finding"),
+            models.CheckConstraint(
+                condition=~Q(level="override") | ~Q(reason=""), name="acknowledgement_override_has_reason"
+            ),
         ]
 
     def __str__(self):

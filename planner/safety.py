@@ -2,11 +2,11 @@
 
 ``check_session`` takes the draft session, the patient's history, the present posture and the
 reference data (product limits, dose guidelines, muscles, cautions) as the frozen dataclasses
-below and returns ``Finding`` rows sorted errors first. Errors stop signing; warnings must be
-acknowledged (``Finding.key`` names the instance an acknowledgement is stored against); infos
-are shown. The function never raises: a dose that is not a positive number, a missing side or a
-bad number of sites becomes an error finding, and reference values that are not numbers are
-treated as absent.
+below and returns ``Finding`` rows sorted errors first. Errors stop signing; overrides need a
+written reason; warnings must be acknowledged (``Finding.key`` names the instance an
+acknowledgement is stored against); infos are shown. The function never raises: a dose that is
+not a positive number, a missing side or a bad number of sites becomes an error finding, and
+reference values that are not numbers are treated as absent.
 
 The input contract
 ------------------
@@ -16,7 +16,10 @@ The input contract
     not given); ``guidance`` anatomical, emg or ultrasound (the adapter copies the session's
     guidance into rows that have none). ``vial_units`` and ``diluent_ml`` describe the dilution
     (Myobloc, a solution of 5000 U/mL: vial_units=5000, diluent_ml=1); either None skips the
-    volume check. ``lot_expiry`` None (not prepared yet) skips the expiry check.
+    volume check. ``lot_expiry`` None (not prepared yet) skips the expiry check. What signing needs
+    beyond the plan: ``require_preparation`` (then lot number, expiry and dilution must be there),
+    ``lot_number``, ``reconstituted_at``, ``today`` (the clinic's date; None skips the future-visit
+    check), ``now`` (None skips the reconstitution age) and ``patient_active``.
 ``PatientHistory(sessions, adverse_events, toxin_naive, prior_dysphagia)``
     ``sessions`` are the patient's SIGNED sessions, ``SignedSession(date, product, rows)``; sessions
     dated after the draft's visit are ignored. ``adverse_events`` are ``AdverseEvent(kind, severity,
@@ -48,37 +51,57 @@ The input contract
 
 Findings
 --------
-=============================  =======  ==================================================================
-code                           level    when
-=============================  =======  ==================================================================
-DOSE_INVALID                   error    a dose that is missing, not a number, <= 0, or >= 1,000,000 units
-SIDE_INVALID                   error    a row without left or right
-SITES_INVALID                  error    sites given but not a whole number >= 1
-LOT_EXPIRED                    error    the lot's expiry date is before the visit date
-SESSION_MAX_EXCEEDED           error    the session total is above the labeled session maximum
-CUMULATIVE_MAX_EXCEEDED        error    same-product signed doses in the window + the plan exceed the maximum
-DOSE_OUT_OF_RANGE              warning  a dose outside a sourced range for the product and muscle
-INTERVAL_TOO_SHORT             warning  fewer days since the last signed session than the minimum interval
-SCM_BILATERAL                  warning  SCM planned on both sides
-SCM_TOTAL_ABOVE_CAUTION        warning  the SCM total above the product's caution level (Botox 100 U, D12)
-SCM_ANTEROCOLLIS_NOT_REDUCED   warning  anterocollis present and an SCM dose above factor x the strictest
-                                        sourced SCM maximum (or no maximum to check against)
-DYSPHAGIA_ANTERIOR_NECK        warning  SCM or an anterior neck muscle after dysphagia
-GUIDANCE_REQUIRED              warning  a muscle whose guidance is "required" planned by landmarks
-NAIVE_ABOVE_START_DOSE         warning  a toxin-naive patient's total above the labeled starting dose
-VOLUME_PER_SITE_IMPLAUSIBLE    warning  dose / sites / (vial units / diluent mL) outside the policy range
-SESSION_MAX_NEAR               info     the total at or above the policy fraction of the session maximum
-SESSION_MAX_NOT_LABELED        info     no labeled session maximum for the product
-NAIVE_START_NOT_LABELED        info     a toxin-naive patient and no labeled starting dose
-CUMULATIVE_OTHER_PRODUCTS      info     other products' sessions in the window, not counted
-PRODUCT_SWITCH                 info     the last signed session used another product (its doses listed)
-=============================  =======  ==================================================================
+Four levels. ``error`` blocks signing. ``override`` blocks signing until the signing neurologist writes
+a reason (it is stored with the session and counted as an off-label override). ``warning`` is
+acknowledged, the reason optional. ``info`` is shown.
+
+=============================  ========  =================================================================
+code                           level     when
+=============================  ========  =================================================================
+DOSE_INVALID                   error     a dose that is missing, not a number, <= 0, or >= 1,000,000 units
+SIDE_INVALID                   error     a row without left or right
+SITES_INVALID                  error     sites given but not a whole number >= 1
+HARD_CEILING_EXCEEDED          error     the session total above the product's hard ceiling (clinic policy)
+LOT_EXPIRED                    error     the lot's expiry date is before the visit date
+PREPARATION_MISSING            error     ``require_preparation`` and no lot number, expiry or usable dilution
+RECONSTITUTED_TOO_LONG_AGO     error     ``now`` - ``reconstituted_at`` above the product's use-within hours
+VISIT_IN_FUTURE                error     the visit date after ``today`` (the clinic's date)
+PATIENT_INACTIVE               error     ``patient_active`` is False
+SESSION_MAX_EXCEEDED           override  the session total is above the labeled session maximum
+CUMULATIVE_MAX_EXCEEDED        override  same-product signed doses in the window + the plan exceed the maximum
+INTERVAL_TOO_SHORT             override  fewer days since the last signed session (any product) than the
+                                         draft product's minimum interval
+NAIVE_ABOVE_START_DOSE         override  a toxin-naive patient's total above the labeled starting dose
+DOSE_OUT_OF_RANGE              warning   a dose outside a sourced range; the finding says what the figure is
+                                         ("seen in the Dysport trial", "the Botox label's range")
+DOSE_ABOVE_MEDIAN_MULTIPLE     warning   only a median is sourced and the dose is above policy multiple x it
+DOSE_NOT_SOURCED               warning   no sourced figure for the product and muscle (in this context)
+RECONSTITUTION_TIME_MISSING    warning   a product with a use-within time and no ``reconstituted_at``
+SCM_BILATERAL                  warning   SCM planned on both sides
+SCM_TOTAL_ABOVE_CAUTION        warning   the SCM total above the product's caution level (Botox 100 U, D12)
+SCM_ANTEROCOLLIS_NOT_REDUCED   warning   anterocollis present and an SCM dose above factor x the product's
+                                         usual SCM dose (the lowest median or range middle), or no usual dose
+DYSPHAGIA_ANTERIOR_NECK        warning   SCM or an anterior neck muscle after dysphagia
+GUIDANCE_REQUIRED              warning   a muscle whose guidance is "required" planned by landmarks
+VOLUME_PER_SITE_IMPLAUSIBLE    warning   dose / sites / (vial units / diluent mL) outside the policy range
+SESSION_MAX_NEAR               info      the total at or above the policy fraction of the session maximum
+SESSION_MAX_NOT_LABELED        info      no labeled session maximum for the product
+HARD_CEILING_NOT_SET           info      no hard ceiling for the product
+NAIVE_START_NOT_LABELED        info      a toxin-naive patient and no labeled starting dose
+CUMULATIVE_OTHER_PRODUCTS      info      other products' sessions in the window, not counted
+PRODUCT_SWITCH                 info      the last signed session used another product (its doses listed)
+=============================  ========  =================================================================
+
+A figure given for one context (``DoseRange.context_patterns``, e.g. 60 U splenius capitis for head
+tremor) is used only when one of its patterns is present in the posture; otherwise the row is checked
+against the product's other figures, or said to have none.
 
 Only rows whose dose is valid count anywhere else. Without rows there are no dose findings
 (``DOSE_CODES``): only the interval, the product switch and the lot are checked. Keys are the
 code, plus muscle code and side for a row's finding (``DOSE_OUT_OF_RANGE:SCM:left``), the date
-of the last session for the interval, and the two product codes for a switch. Findings are sorted
-errors, warnings, infos; within a level session findings first, then rows in order.
+of the last session for the interval, and the two product codes for a switch. Same-day history
+sessions are ordered by their content, so the input order of the history never matters. Findings are sorted
+errors, overrides, warnings, infos; within a level session findings first, then rows in order.
 
 Units
 -----
@@ -118,12 +141,13 @@ from planner.suggest import (
 
 
 class Level(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
+    ERROR = "error"  # blocks signing
+    OVERRIDE = "override"  # blocks signing until the signing neurologist writes a reason
+    WARNING = "warning"  # acknowledged; the reason is optional
+    INFO = "info"  # shown
 
 
-LEVEL_RANK = {Level.ERROR: 0, Level.WARNING: 1, Level.INFO: 2}
+LEVEL_RANK = {Level.ERROR: 0, Level.OVERRIDE: 1, Level.WARNING: 2, Level.INFO: 3}
 
 
 class Guidance(StrEnum):
@@ -159,6 +183,16 @@ LOT_EXPIRED = "LOT_EXPIRED"
 NAIVE_ABOVE_START_DOSE = "NAIVE_ABOVE_START_DOSE"
 NAIVE_START_NOT_LABELED = "NAIVE_START_NOT_LABELED"
 VOLUME_PER_SITE_IMPLAUSIBLE = "VOLUME_PER_SITE_IMPLAUSIBLE"
+HARD_CEILING_EXCEEDED = "HARD_CEILING_EXCEEDED"
+HARD_CEILING_NOT_SET = "HARD_CEILING_NOT_SET"
+DOSE_NOT_SOURCED = "DOSE_NOT_SOURCED"
+DOSE_ABOVE_MEDIAN_MULTIPLE = "DOSE_ABOVE_MEDIAN_MULTIPLE"
+DOSE_CONTEXT_NOT_APPLIED = "DOSE_CONTEXT_NOT_APPLIED"
+PREPARATION_MISSING = "PREPARATION_MISSING"
+RECONSTITUTED_TOO_LONG_AGO = "RECONSTITUTED_TOO_LONG_AGO"
+RECONSTITUTION_TIME_MISSING = "RECONSTITUTION_TIME_MISSING"
+VISIT_IN_FUTURE = "VISIT_IN_FUTURE"
+PATIENT_INACTIVE = "PATIENT_INACTIVE"
 
 DOSE_CODES = frozenset(
     {
@@ -179,8 +213,20 @@ DOSE_CODES = frozenset(
         NAIVE_ABOVE_START_DOSE,
         NAIVE_START_NOT_LABELED,
         VOLUME_PER_SITE_IMPLAUSIBLE,
+        HARD_CEILING_EXCEEDED,
+        HARD_CEILING_NOT_SET,
+        DOSE_NOT_SOURCED,
+        DOSE_ABOVE_MEDIAN_MULTIPLE,
+        DOSE_CONTEXT_NOT_APPLIED,
     }
 )
+
+# What a figure is, by the DoseGuideline kind it comes from: a trial's doses are what was seen, not advice.
+FIGURE_KINDS = {
+    "trial_observed": "seen in the {product} trial",
+    "label_table": "the {product} label's range",
+    "expert_example": "an expert example for {product}",
+}
 
 # Input sanity, not a clinical limit: no product's session comes near a million units.
 DOSE_CEILING = Decimal(1_000_000)
@@ -218,6 +264,8 @@ class ProductLimits:
     cumulative_max: CumulativeLimit | None = None
     min_interval_weeks: Limit | None = None
     naive_start_dose: Limit | None = None
+    hard_ceiling: Limit | None = None  # clinic policy: above it nothing is signed
+    reconstituted_use_hours: Limit | None = None  # use within this many hours of reconstitution
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -230,7 +278,7 @@ class ProductAmount(Basis):
 
 @dataclass(frozen=True, kw_only=True)
 class ScmReduction(Basis):
-    """Reduce the SCM dose when the posture has this pattern: at most factor x the guideline maximum."""
+    """Reduce the SCM dose when the posture has this pattern: at most factor x the product's usual SCM dose."""
 
     factor: Decimal = Decimal("0.5")
     pattern_code: str = "ANTEROCOLLIS"
@@ -256,6 +304,7 @@ class SafetyPolicy:
     near_session_max_fraction: Decimal = Decimal("0.8")
     min_volume_per_site_ml: Decimal = Decimal("0.05")
     max_volume_per_site_ml: Decimal = Decimal("1.0")
+    median_multiple_warning: Decimal = Decimal("2")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -284,6 +333,13 @@ class DraftSession:
     lot_expiry: dt.date | None = None
     vial_units: Decimal | None = None
     diluent_ml: Decimal | None = None
+    # What signing needs beyond the plan (the gate and the editor set them; pure tests may leave them):
+    require_preparation: bool = False  # missing lot number, expiry or dilution is then an error
+    lot_number: str = ""
+    reconstituted_at: dt.datetime | None = None
+    today: dt.date | None = None  # the clinic's today; None skips the future-visit check
+    now: dt.datetime | None = None  # when the check runs; None skips the reconstitution age check
+    patient_active: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -377,24 +433,31 @@ class _Check:
         self.posture = posture
         self.combined_patterns = combined_patterns
         self.limits = _limits_for(limits, self.product.code)
+        self.present = {pattern.code for pattern in expand_components(posture, combined_patterns)}
+        # The product's figures per muscle; a figure given for one context only where that context is present.
         self.guidelines = {}
+        self.out_of_context = {}
         for guideline in guidelines:
-            if guideline.product_code == self.product.code and guideline.has_bounds:
-                self.guidelines.setdefault(guideline.muscle_code, []).append(guideline)
+            if guideline.product_code != self.product.code or not _has_figure(guideline):
+                continue
+            applies = not guideline.context_patterns or self.present.intersection(guideline.context_patterns)
+            target = self.guidelines if applies else self.out_of_context
+            target.setdefault(guideline.muscle_code, []).append(guideline)
         muscle_rows = muscles.values() if isinstance(muscles, Mapping) else muscles
         self.muscles = {muscle.code: muscle for muscle in muscle_rows}
         self.cautions = cautions
         self.policy = policy
         self.findings = []
-        # Signed sessions up to the visit, oldest first; same-day ties keep the input order.
+        # Signed sessions up to the visit, oldest first; same-day ties are ordered by their content, so
+        # the findings do not depend on the order the history is given in.
         dated = []
         if self.visit is not None:
-            for index, session in enumerate(history.sessions):
+            for session in history.sessions:
                 day = _as_date(session.date)
                 if day is not None and day <= self.visit:
-                    dated.append((day, index, session))
-        dated.sort(key=lambda item: (item[0], item[1]))
-        self.past = [(session, day) for day, _, session in dated]
+                    dated.append((day, session))
+        dated.sort(key=lambda item: (item[0], _session_order(item[1])))
+        self.past = [(session, day) for day, session in dated]
         self.dysphagia = self._dysphagia_context()  # None when the patient has had no dysphagia
 
     def run(self):
@@ -407,12 +470,16 @@ class _Check:
                 self._dysphagia(row)
                 self._volume(row)
             self._scm(planned)
+            self._hard_ceiling(total)
             self._session_max(total)
             self._cumulative(total)
             self._naive(total)
         self._interval()
         self._product_switch()
         self._lot()
+        self._preparation()
+        self._visit_date()
+        self._patient()
         return self.findings
 
     def add(self, level, code, key, message, rule, *, basis=None, extra=(), policy=False, row=None, cite=True):
@@ -495,32 +562,87 @@ class _Check:
         return f"{code}:{row.muscle_code}:{row.side.value if row.side else ''}"
 
     def _dose_range(self, row):
+        figures = self.guidelines.get(row.muscle_code, ())
+        if not figures:
+            self._not_sourced(row)
+            return
         outside = []
-        for guideline in self.guidelines.get(row.muscle_code, ()):
+        for guideline in figures:
             low, high = _number(guideline.min_units), _number(guideline.max_units)
             basis = Basis(source_codes=guideline.source_codes, verification=guideline.verification)
             where = _basis_text(basis.source_codes, _worst([basis.verification]), not basis.source_codes)
+            what = self._figure_kind(guideline)
             if low is not None and high is not None and not low <= row.dose <= high:
                 direction = "below" if row.dose < low else "above"
-                text = f"{direction} the {format_number(low)}–{self.amount(high)} guideline range ({where})"
+                text = f"{direction} {format_number(low)}–{self.amount(high)}, {what} ({where})"
             elif high is not None and low is None and row.dose > high:
-                text = f"above the guideline maximum of {self.amount(high)} ({where})"
+                text = f"above {self.amount(high)}, {what} ({where})"
             elif low is not None and high is None and row.dose < low:
-                text = f"below the guideline minimum of {self.amount(low)} ({where})"
+                text = f"below {self.amount(low)}, {what} ({where})"
             else:
                 continue
             outside.append((text, basis))
-        if not outside:
+        if outside:
+            self.add(
+                Level.WARNING,
+                DOSE_OUT_OF_RANGE,
+                self._key(DOSE_OUT_OF_RANGE, row),
+                f"{self.amount(row.dose)} for {row.label} is " + "; and ".join(text for text, _ in outside),
+                "Doses outside the sourced figures for this product and muscle need a reason",
+                extra=[basis for _, basis in outside],
+                row=row.index,
+                cite=False,
+            )
+        if not any(guideline.has_bounds for guideline in figures):
+            self._median_multiple(row, figures)
+
+    def _figure_kind(self, guideline):
+        """What a figure is, in words: 'seen in the Dysport trial', 'the Botox label's range'."""
+        template = FIGURE_KINDS.get(str(guideline.kind), "a sourced figure for {product}")
+        text = template.format(product=self.product.name)
+        return f"{text} ({guideline.note})" if guideline.context_patterns and guideline.note else text
+
+    def _not_sourced(self, row):
+        muscle = self.muscles.get(row.muscle_code)
+        name = lower_first(muscle.name) if muscle else row.muscle_code
+        elsewhere = self.out_of_context.get(row.muscle_code, ())
+        extra = ""
+        if elsewhere:
+            contexts = ", ".join(sorted({guideline.note or "another context" for guideline in elsewhere}))
+            extra = f" (the sourced figures apply only in another context: {contexts})"
+        self.add(
+            Level.WARNING,
+            DOSE_NOT_SOURCED,
+            self._key(DOSE_NOT_SOURCED, row),
+            f"No sourced dose for {name} with {self.product.name}{extra}; check the dose of "
+            f"{self.amount(row.dose)} for {row.label}",
+            "A dose with no sourced figure for its product and muscle is checked by the clinician",
+            row=row.index,
+        )
+
+    def _median_multiple(self, row, figures):
+        multiple = _number(self.policy.median_multiple_warning)
+        medians = [
+            (_number(guideline.median_units), guideline)
+            for guideline in figures
+            if _number(guideline.median_units) is not None
+        ]
+        if multiple is None or not medians:
+            return
+        median, guideline = min(medians, key=lambda item: item[0])
+        threshold = median * multiple
+        if row.dose <= threshold:
             return
         self.add(
             Level.WARNING,
-            DOSE_OUT_OF_RANGE,
-            self._key(DOSE_OUT_OF_RANGE, row),
-            f"{self.amount(row.dose)} for {row.label} is " + "; and ".join(text for text, _ in outside),
-            "Doses outside the sourced range for this product and muscle need a reason",
-            extra=[basis for _, basis in outside],
+            DOSE_ABOVE_MEDIAN_MULTIPLE,
+            self._key(DOSE_ABOVE_MEDIAN_MULTIPLE, row),
+            f"{self.amount(row.dose)} for {row.label} is above {self.amount(threshold)}, "
+            f"{format_number(multiple)} times the median of {self.amount(median)} {self._figure_kind(guideline)}",
+            "A dose far above the sourced median needs a reason",
+            basis=Basis(source_codes=guideline.source_codes, verification=guideline.verification),
+            policy=True,
             row=row.index,
-            cite=False,
         )
 
     def _guidance(self, row):
@@ -642,34 +764,33 @@ class _Check:
 
     def _scm_reduction(self, scm_rows, name):
         reduction = self.cautions.scm_reduction
-        present = {pattern.code for pattern in expand_components(self.posture, self.combined_patterns)}
-        if reduction.pattern_code not in present:
+        if reduction.pattern_code not in self.present:
             return
         pattern = pattern_name(reduction.pattern_code)
         factor = _number(reduction.factor)
-        maxima = [
-            (_number(guideline.max_units), guideline)
+        usual_doses = [
+            (usual, guideline)
             for guideline in self.guidelines.get(self.cautions.scm_muscle_code, ())
-            if _number(guideline.max_units) is not None
+            if (usual := _usual_dose(guideline)) is not None
         ]
-        # The strictest sourced maximum: the reduced dose must fit every source.
-        maximum, guideline = min(maxima, key=lambda item: item[0]) if maxima else (None, None)
+        # The lowest usual dose: the reduced dose must be a reduction against every source.
+        usual, guideline = min(usual_doses, key=lambda item: item[0]) if usual_doses else (None, None)
         for row in scm_rows:
-            if maximum is not None and factor is not None:
-                reduced = maximum * factor
+            if usual is not None and factor is not None:
+                reduced = usual * factor
                 if row.dose <= reduced:
                     continue
                 share = "half" if factor == Decimal("0.5") else f"{format_number(factor)} times"
                 message = (
                     f"{_capital(row.label)}: {self.amount(row.dose)} in {pattern} is above "
-                    f"{self.amount(reduced)}, the reduced dose ({share} the guideline maximum "
-                    f"of {self.amount(maximum)})"
+                    f"{self.amount(reduced)}, the reduced dose ({share} the usual {lower_first(name)} dose of "
+                    f"{self.amount(usual)}, {self._figure_kind(guideline)})"
                 )
                 extra = [Basis(source_codes=guideline.source_codes, verification=guideline.verification)]
             else:
                 message = (
-                    f"{_capital(row.label)}: {self.amount(row.dose)} in {pattern}; there is no sourced "
-                    f"{lower_first(name)} maximum for {self.product.name} to check the reduced dose against: "
+                    f"{_capital(row.label)}: {self.amount(row.dose)} in {pattern}; there is no sourced usual "
+                    f"{lower_first(name)} dose for {self.product.name} to check the reduced dose against: "
                     f"confirm the dose was reduced"
                 )
                 extra = []
@@ -686,6 +807,29 @@ class _Check:
 
     # --- session totals ----------------------------------------------------------------------------
 
+    def _hard_ceiling(self, total):
+        limit = self.limits.hard_ceiling if self.limits else None
+        value = _number(limit.value) if limit else None
+        if value is None:
+            self.add(
+                Level.INFO,
+                HARD_CEILING_NOT_SET,
+                HARD_CEILING_NOT_SET,
+                f"No hard ceiling is set for {self.product.name}; the session total is {self.amount(total)}",
+                "The clinic sets a hard ceiling per product above which nothing is signed",
+            )
+            return
+        if total > value:
+            self.add(
+                Level.ERROR,
+                HARD_CEILING_EXCEEDED,
+                HARD_CEILING_EXCEEDED,
+                f"Session total {self.amount(total)} is above the hard ceiling of {self.amount(value)} per session: "
+                f"this plan cannot be signed",
+                "Nothing above the product's hard ceiling is signed, whatever the reason",
+                basis=limit,
+            )
+
     def _session_max(self, total):
         limit = self.limits.session_max if self.limits else None
         value = _number(limit.value) if limit else None
@@ -700,11 +844,11 @@ class _Check:
             return
         if total > value:
             self.add(
-                Level.ERROR,
+                Level.OVERRIDE,
                 SESSION_MAX_EXCEEDED,
                 SESSION_MAX_EXCEEDED,
                 f"Session total {self.amount(total)} is above the labeled maximum of {self.amount(value)} per session",
-                "The session total must not exceed the product's labeled maximum",
+                "Above the product's labeled maximum only with the signing neurologist's written reason",
                 basis=limit,
             )
             return
@@ -757,13 +901,13 @@ class _Check:
             return
         count = "1 session" if len(same) == 1 else f"{len(same)} sessions"
         self.add(
-            Level.ERROR,
+            Level.OVERRIDE,
             CUMULATIVE_MAX_EXCEEDED,
             CUMULATIVE_MAX_EXCEEDED,
             f"{self.product.name} in the {weeks} weeks up to {_format_date(self.visit)}: {self.amount(signed)} "
             f"signed ({count}) + {self.amount(total)} planned = {self.amount(signed + total)}, above the cumulative "
             f"maximum of {self.amount(value)} per {weeks} weeks",
-            "The total over the period must not exceed the product's cumulative maximum",
+            "Above the cumulative maximum only with the signing neurologist's written reason",
             basis=limit,
         )
 
@@ -784,12 +928,12 @@ class _Check:
             return
         if total > value:
             self.add(
-                Level.WARNING,
+                Level.OVERRIDE,
                 NAIVE_ABOVE_START_DOSE,
                 NAIVE_ABOVE_START_DOSE,
                 f"Toxin-naive patient: session total {self.amount(total)} is above the starting dose of "
                 f"{self.amount(value)}",
-                "Start toxin-naive patients at no more than the labeled starting dose",
+                "Above the labeled starting dose for a toxin-naive patient only with a written reason",
                 basis=limit,
             )
 
@@ -798,19 +942,19 @@ class _Check:
     def _interval(self):
         limit = self.limits.min_interval_weeks if self.limits else None
         weeks = _number(limit.value) if limit else None
-        if weeks is None or not self.past:
+        if weeks is None or not self.past or self.visit is None:
             return
         last, day = self.past[-1]
         days = (self.visit - day).days
         if days >= weeks * 7:
             return
         self.add(
-            Level.WARNING,
+            Level.OVERRIDE,
             INTERVAL_TOO_SHORT,
             f"{INTERVAL_TOO_SHORT}:{day.isoformat()}",
             f"Only {_format_days(days)} since the last signed session on {_format_date(day)} ({last.product.name}); "
             f"the minimum re-treatment interval for {self.product.name} is {format_number(weeks)} weeks",
-            "Re-treat no sooner than the product's minimum interval",
+            "Re-treat sooner than the product's minimum interval only with a written reason",
             basis=limit,
         )
 
@@ -852,6 +996,129 @@ class _Check:
             f"{_format_date(self.visit)}: prepare another lot",
             "Never inject from an expired lot",
         )
+
+    def _preparation(self):
+        if not self.draft.require_preparation:
+            return
+        missing = []
+        if not str(self.draft.lot_number or "").strip():
+            missing.append("lot number")
+        if _as_date(self.draft.lot_expiry) is None:
+            missing.append("lot expiry date")
+        if _number(self.draft.vial_units) is None or _number(self.draft.diluent_ml) is None:
+            missing.append("dilution")
+        if missing:
+            self.add(
+                Level.ERROR,
+                PREPARATION_MISSING,
+                PREPARATION_MISSING,
+                f"The preparation is not recorded: no {', '.join(missing)}; record the preparation before signing",
+                "A session is signed only with its lot, expiry and dilution recorded",
+            )
+        self._reconstitution()
+
+    def _reconstitution(self):
+        limit = self.limits.reconstituted_use_hours if self.limits else None
+        hours = _number(limit.value) if limit else None
+        if hours is None:
+            return
+        made = self.draft.reconstituted_at
+        if not isinstance(made, dt.datetime):
+            self.add(
+                Level.WARNING,
+                RECONSTITUTION_TIME_MISSING,
+                RECONSTITUTION_TIME_MISSING,
+                f"When the {self.product.name} was reconstituted is not recorded: confirm it is within "
+                f"{format_number(hours)} hours",
+                f"Use {self.product.name} within its time after reconstitution",
+                basis=limit,
+            )
+            return
+        now = self.draft.now
+        if not isinstance(now, dt.datetime):
+            return
+        try:
+            age = now - made
+        except TypeError:  # one aware, one naive: not comparable, so not checked
+            return
+        if age <= dt.timedelta(hours=float(hours)):
+            return
+        self.add(
+            Level.ERROR,
+            RECONSTITUTED_TOO_LONG_AGO,
+            RECONSTITUTED_TOO_LONG_AGO,
+            f"The {self.product.name} was reconstituted {_format_hours(age)} ago; it must be used within "
+            f"{format_number(hours)} hours: prepare a fresh vial",
+            "Never inject toxin kept longer than its use-by time after reconstitution",
+            basis=limit,
+        )
+
+    def _visit_date(self):
+        today = _as_date(self.draft.today)
+        if today is None or self.visit is None or self.visit <= today:
+            return
+        self.add(
+            Level.ERROR,
+            VISIT_IN_FUTURE,
+            VISIT_IN_FUTURE,
+            f"The visit is on {_format_date(self.visit)}, after today ({_format_date(today)}): a session is signed "
+            f"as given, on or after its visit day",
+            "A session is signed only for a visit that has happened",
+        )
+
+    def _patient(self):
+        if self.draft.patient_active is not False:
+            return
+        self.add(
+            Level.ERROR,
+            PATIENT_INACTIVE,
+            PATIENT_INACTIVE,
+            "The patient is inactive: reactivate the patient before planning or signing",
+            "Nothing is planned or signed for an inactive patient",
+        )
+
+
+# An expert example given for one context applies only when one of these patterns is present: the words of
+# its context in the reference data. A label table's context describes its own rows and limits nothing.
+CONTEXT_PATTERNS = (
+    ("no-no tremor", ("TREMOR_NO_NO",)),
+    ("tremor", ("TREMOR_NO_NO", "TREMOR_YES_YES")),
+    ("retro", ("RETROCAPUT", "RETROCOLLIS")),
+    ("antero", ("ANTEROCAPUT", "ANTEROCOLLIS")),
+)
+
+
+def figure_context_patterns(kind, context):
+    """The posture patterns a dose figure is limited to (``suggest.DoseRange.context_patterns``)."""
+    if str(kind) != "expert_example" or not context:
+        return ()
+    words = str(context).lower()
+    return next((codes for phrase, codes in CONTEXT_PATTERNS if phrase in words), ())
+
+
+def _has_figure(guideline):
+    return guideline.has_bounds or _number(guideline.median_units) is not None
+
+
+def _usual_dose(guideline):
+    """The usual dose a figure gives: its median, else the middle of its range, else None."""
+    median = _number(guideline.median_units)
+    if median is not None:
+        return median
+    low, high = _number(guideline.min_units), _number(guideline.max_units)
+    if low is not None and high is not None:
+        return (low + high) / 2
+    return None
+
+
+def _session_order(session):
+    rows = tuple((str(row.muscle_code), str(row.side), str(row.dose)) for row in session.rows)
+    return (str(session.product.code), rows)
+
+
+def _format_hours(age):
+    hours = age.total_seconds() / 3600
+    return f"{hours:.1f} hours"
 
 
 def _finding_rank(finding):

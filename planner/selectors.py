@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from patients.models import AdverseEvent, PostureComponent, Visit
 from patients.selectors import has_prior_dysphagia
@@ -21,6 +22,7 @@ from planner.models import (
     InjectionSession,
     Muscle,
     PatternComponent,
+    PolicySetting,
     Product,
     ProductLimit,
     Source,
@@ -50,6 +52,7 @@ class ReferenceInputs:
     dose_ranges: tuple
     limits: object
     cautions: object
+    policy: object  # safety.SafetyPolicy from the PolicySetting rows
     # The editor's menus and row headers, from the same reference tables (so cached with the rest):
     muscle_names: dict  # {pk: name} of every muscle, active or not (a planned row may name a retired one)
     muscle_choices: tuple  # (pk, name) of the active muscles, by name
@@ -161,7 +164,7 @@ def _load_reference_inputs(product):
         "product_choices": tuple((choice.pk, str(choice)) for choice in Product.objects.filter(is_active=True)),
     }
     if product is None:
-        return ReferenceInputs(rules, combined_patterns, muscles, (), None, None, **menus)
+        return ReferenceInputs(rules, combined_patterns, muscles, (), None, None, _policy(), **menus)
     dose_ranges = tuple(
         suggest.DoseRange(
             product_code=product.code,
@@ -173,6 +176,7 @@ def _load_reference_inputs(product):
             verification=dose.verification,
             kind=dose.kind,
             note=dose.context or dose.note,
+            context_patterns=context_patterns(dose),
         )
         for dose in DoseGuideline.objects.filter(product=product, is_active=True)
         .select_related("muscle")
@@ -180,7 +184,19 @@ def _load_reference_inputs(product):
     )
     limits = _product_limits(product)
     cautions = _cautions(product)
-    return ReferenceInputs(rules, combined_patterns, muscles, dose_ranges, limits, cautions, **menus)
+    return ReferenceInputs(rules, combined_patterns, muscles, dose_ranges, limits, cautions, _policy(), **menus)
+
+
+def context_patterns(dose):
+    """The posture patterns a DoseGuideline's figure is limited to; () when it always applies."""
+    return safety.figure_context_patterns(dose.kind, dose.context)
+
+
+def _policy():
+    """The clinic-policy thresholds from PolicySetting rows; a missing row keeps the dataclass default."""
+    fields = {code.value for code in PolicySetting.Code}
+    values = {row.code: row.value for row in PolicySetting.objects.filter(is_active=True) if row.code in fields}
+    return safety.SafetyPolicy(**values)
 
 
 def _limit(effective, cls=safety.Limit, **extra):
@@ -207,6 +223,8 @@ def _product_limits(product):
         else None,
         min_interval_weeks=_limit(effective_limit(ProductLimit.Kind.MIN_INTERVAL_WEEKS, rows)),
         naive_start_dose=_limit(effective_limit(ProductLimit.Kind.NAIVE_START_DOSE, rows)),
+        hard_ceiling=_limit(effective_limit(ProductLimit.Kind.HARD_CEILING, rows)),
+        reconstituted_use_hours=_limit(effective_limit(ProductLimit.Kind.RECONSTITUTED_USE_HOURS, rows)),
     )
 
 
@@ -315,8 +333,13 @@ def prepared_strength(session, product):
         return None
 
 
-def draft_inputs(session, rows, product):
-    """The draft as safety.DraftSession; ``rows`` are safety.InjectionRow (possibly unsaved input)."""
+def draft_inputs(session, rows, product, *, now=None):
+    """The draft as safety.DraftSession; ``rows`` are safety.InjectionRow (possibly unsaved input).
+
+    Everything signing checks comes with it: the preparation, the clinic's today and now, whether the
+    patient is active.
+    """
+    now = now or timezone.now()
     per_ml = prepared_strength(session, product)
     # The safety check divides vial units by diluent mL: one mL at the prepared strength says the same.
     vial_units, diluent_ml = (per_ml, Decimal(1)) if per_ml is not None else (None, None)
@@ -327,6 +350,13 @@ def draft_inputs(session, rows, product):
         lot_expiry=session.lot_expiry,
         vial_units=vial_units,
         diluent_ml=diluent_ml,
+        require_preparation=True,
+        lot_number=session.lot_number,
+        reconstituted_at=session.reconstituted_at,
+        today=timezone.localdate(now),
+        # An amendment corrects the record of a vial used at the visit: its age today says nothing.
+        now=None if session.amends_id else now,
+        patient_active=session.visit.patient.active,
     )
 
 
@@ -338,7 +368,7 @@ class PlanReview:
     posture: tuple = ()  # the visit's components (suggest.PostureComponent) the candidates come from
 
 
-def review_plan(session, *, product, rows, reference=None, previous=None):
+def review_plan(session, *, product, rows, reference=None, previous=None, now=None):
     """Suggestions and safety findings for a plan (saved or as typed): the editor's right-hand side."""
     reference = reference or reference_inputs(product)
     previous = prior_sessions(session) if previous is None else previous
@@ -354,7 +384,7 @@ def review_plan(session, *, product, rows, reference=None, previous=None):
     if product is not None:
         findings = tuple(
             safety.check_session(
-                draft=draft_inputs(session, rows, product),
+                draft=draft_inputs(session, rows, product, now=now),
                 history=history_inputs(session, previous),
                 posture=posture,
                 combined_patterns=reference.combined_patterns,
@@ -362,6 +392,7 @@ def review_plan(session, *, product, rows, reference=None, previous=None):
                 guidelines=reference.dose_ranges,
                 muscles=reference.muscles,
                 cautions=reference.cautions,
+                policy=reference.policy,
             )
         )
     return PlanReview(candidates=candidates, findings=findings, previous=previous, posture=posture)
@@ -369,6 +400,15 @@ def review_plan(session, *, product, rows, reference=None, previous=None):
 
 def saved_rows(session):
     return _rows_of(session)
+
+
+def session_findings(session, *, now=None):
+    """The findings of a saved session as it stands in the database: what the sign page shows and
+    what the signing gate (services.session_sign) recomputes and stores. ``now`` defaults to the time
+    of the call; the clinic's today is its local date."""
+    if session.product is None:
+        return ()
+    return review_plan(session, product=session.product, rows=saved_rows(session), now=now).findings
 
 
 def session_for_view(pk):

@@ -25,6 +25,9 @@ STALE_VERSION = (
 )
 
 
+INACTIVE_PATIENT = "This patient is inactive: reactivate them before planning, preparing or signing."
+
+
 @dataclass(frozen=True)
 class RowInput:
     muscle: object  # a Muscle
@@ -41,6 +44,8 @@ def _lock(session, version):
         raise ValidationError("This session is signed and cannot be changed: amend it instead.")
     if version is not None and locked.version != version:
         raise ValidationError(STALE_VERSION, code="stale")
+    if not locked.visit.patient.active:
+        raise ValidationError(INACTIVE_PATIENT, code="inactive_patient")
     return locked
 
 
@@ -64,6 +69,8 @@ def session_start(*, visit, acting_user, copy_from=None):
         return existing
     if not visit.is_open:
         raise ValidationError("This visit is completed: plans are made on an open visit.")
+    if not visit.patient.active:
+        raise ValidationError(INACTIVE_PATIENT, code="inactive_patient")
     session = InjectionSession(visit=visit, created_by=acting_user)
     if copy_from is not None:
         session.product = copy_from.product
@@ -166,16 +173,29 @@ def session_prefill(*, session, version, source, acting_user):
 
 
 @transaction.atomic
-def session_prepare(*, session, version, lot_number, lot_expiry, vial_units, vial_count, diluent_ml, acting_user):
+def session_prepare(
+    *, session, version, lot_number, lot_expiry, vial_units, vial_count, diluent_ml, acting_user, reconstituted_at=None
+):
+    """Record the preparation. A lot that expires before the visit is refused: it cannot be used."""
     locked = _lock(session, version)
+    if lot_expiry is not None and lot_expiry < locked.visit.date:
+        raise ValidationError({"lot_expiry": lot_expiry_refusal(lot_expiry, locked.visit.date)})
     locked.lot_number = lot_number.strip()
     locked.lot_expiry = lot_expiry
     locked.vial_units = vial_units
     locked.vial_count = vial_count
     locked.diluent_ml = diluent_ml
+    locked.reconstituted_at = reconstituted_at
     locked.prepared_by = acting_user
     locked.prepared_at = timezone.now()
     return _bump(locked, acting_user, [])
+
+
+def lot_expiry_refusal(expiry, visit_date):
+    return (
+        f"This lot expired on {expiry:%d %b %Y}, before the visit on {visit_date:%d %b %Y}: it cannot be used. "
+        f"Prepare another lot."
+    )
 
 
 def _finding_record(finding):
@@ -191,38 +211,57 @@ def _finding_record(finding):
     }
 
 
-@transaction.atomic
-def session_sign(*, session, version, findings, acknowledgements, acting_user, planned_interval_weeks=None):
-    """Sign the draft. ``findings`` must be computed from the saved draft just before.
+def _refusal(finding):
+    if finding.level == Level.ERROR:
+        return f"Cannot sign: {finding.message}"
+    return f"Give a reason to sign above this limit: {finding.message}"
 
-    ``acknowledgements`` maps each acknowledged warning's key to the reason given ("" allowed).
-    Errors stop signing; every warning must be acknowledged.
+
+@transaction.atomic
+def session_sign(*, session, version, acknowledgements, acting_user, planned_interval_weeks=None, now=None):
+    """Sign the draft: the signing gate. Nothing from the caller decides what is checked.
+
+    Under the row lock, the findings are recomputed from the database (the saved plan, the preparation,
+    the patient's history, the reference limits: selectors.session_findings). Any error refuses; every
+    override needs a written reason and every warning an acknowledgement in ``acknowledgements``, which
+    maps a finding's key to the reason given ("" allowed for a warning). Keys of findings that no longer
+    exist are ignored. Exactly the recomputed findings are stored with the signed session.
     """
+    from planner.selectors import session_findings
+
     locked = _lock(session, version)
-    errors = [finding for finding in findings if finding.level == Level.ERROR]
-    if errors:
-        raise ValidationError([f"Cannot sign: {finding.message}" for finding in errors])
     if locked.product_id is None or not locked.injections.exists():
         raise ValidationError("Cannot sign an empty plan: choose a product and at least one muscle.")
-    warnings = [finding for finding in findings if finding.level == Level.WARNING]
-    missing = [finding for finding in warnings if finding.key not in acknowledgements]
+    now = now or timezone.now()
+    findings = session_findings(locked, now=now)
+    reasons = {key: (reason or "").strip() for key, reason in acknowledgements.items()}
+    refusals = [
+        _refusal(finding)
+        for finding in findings
+        if finding.level == Level.ERROR or (finding.level == Level.OVERRIDE and not reasons.get(finding.key))
+    ]
+    if refusals:
+        raise ValidationError(refusals, code="refused")
+    acknowledged = [finding for finding in findings if finding.level in (Level.OVERRIDE, Level.WARNING)]
+    missing = [finding for finding in acknowledged if finding.key not in reasons]
     if missing:
         raise ValidationError(
             [f"Acknowledge this warning before signing: {finding.message}" for finding in missing],
             code="unacknowledged",
         )
-    now = timezone.now()
-    for finding in warnings:
+    for finding in acknowledged:
         acknowledgement = FindingAcknowledgement(
             session=locked,
             finding_key=finding.key,
             finding_code=finding.code,
+            level=str(finding.level),
             message=finding.message,
-            reason=acknowledgements[finding.key].strip(),
+            reason=reasons[finding.key],
             acknowledged_by=acting_user,
             acknowledged_at=now,
         )
         acknowledgement._history_user = acting_user
+        acknowledgement.full_clean(exclude=["session", "acknowledged_by"])
         acknowledgement.save()
     locked.status = InjectionSession.Status.SIGNED
     locked.signed_by = acting_user
@@ -230,12 +269,16 @@ def session_sign(*, session, version, findings, acknowledgements, acting_user, p
     locked.findings_at_signing = [_finding_record(finding) for finding in findings]
     locked.planned_interval_weeks = planned_interval_weeks
     _bump(locked, acting_user, [])
+    overrides = {finding.key: reasons[finding.key] for finding in acknowledged if finding.level == Level.OVERRIDE}
     audit_record(
         action=AuditEvent.Action.AMEND if locked.amends_id else AuditEvent.Action.SIGN,
         actor=acting_user,
         obj=locked,
         patient_id=locked.visit.patient_id,
-        changes={"acknowledged": sorted(acknowledgements)},
+        changes={
+            "acknowledged": sorted(finding.key for finding in acknowledged if finding.level == Level.WARNING),
+            "overrides": overrides,
+        },
         reason=locked.amendment_reason,
     )
     patient = locked.visit.patient
@@ -265,6 +308,7 @@ def session_amend(*, original, reason, acting_user):
         diluent_ml=original.diluent_ml,
         prepared_by=original.prepared_by,
         prepared_at=original.prepared_at,
+        reconstituted_at=original.reconstituted_at,
         amends=original,
         amendment_reason=reason.strip(),
         created_by=acting_user,

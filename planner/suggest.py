@@ -188,9 +188,13 @@ class DoseRange:
     verification: str = Verification.UNVERIFIED
     kind: str = ""  # e.g. trial_observed, label_table, expert_example
     note: str = ""
+    # A figure given for one context (60 U splenius capitis for head tremor): the posture patterns of
+    # which one must be present for planner.safety to check a dose against it. Empty: always applies.
+    context_patterns: tuple[str, ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "source_codes", tuple(self.source_codes))
+        object.__setattr__(self, "context_patterns", tuple(self.context_patterns))
 
     @property
     def has_bounds(self):

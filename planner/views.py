@@ -219,6 +219,7 @@ def _feedback_context(session, product, rows, *, reference=None, previous=None):
         "totals": totals,
         "product": product,
         "errors": [f for f in review.findings if f.level == "error"],
+        "overrides": [f for f in review.findings if f.level == "override"],
         "warnings": [f for f in review.findings if f.level == "warning"],
         "infos": [f for f in review.findings if f.level == "info"],
     }
@@ -528,7 +529,7 @@ def _record_context(session):
 
 
 def _findings_with_acknowledgements(session):
-    """The findings stored at signing, each warning with who acknowledged it and why."""
+    """The findings stored at signing, each override and warning with who acknowledged it and why."""
     acknowledgements = {ack.finding_key: ack for ack in session.acknowledgements.select_related("acknowledged_by")}
     return [
         {**finding, "acknowledgement": acknowledgements.get(finding["key"])} for finding in session.findings_at_signing
@@ -549,9 +550,12 @@ def plan_prepare(request, pk):
         "vial_units": session.vial_units,
         "vial_count": session.vial_count,
         "diluent_ml": session.diluent_ml,
+        "reconstituted_at": session.reconstituted_at,
         "version": session.version,
     }
-    form = PreparationForm(request.POST or None, initial=initial, product=session.product)
+    form = PreparationForm(
+        request.POST or None, initial=initial, product=session.product, visit_date=session.visit.date
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -563,6 +567,7 @@ def plan_prepare(request, pk):
                 vial_units=data["vial_units"],
                 vial_count=data["vial_count"],
                 diluent_ml=data["diluent_ml"],
+                reconstituted_at=data.get("reconstituted_at"),
                 acting_user=request.user,
             )
         except ValidationError as error:
@@ -584,15 +589,18 @@ def plan_sign(request, pk):
         return redirect("plans:editor", pk=session.pk)
     rows = _saved_rows(session)
     feedback = _feedback_context(session, session.product, rows)
-    findings = feedback["review"].findings
-    warnings = feedback["warnings"]
-    form = SignForm(request.POST or None, warnings=warnings, initial={"version": session.version})
+    form = SignForm(
+        request.POST or None,
+        warnings=feedback["warnings"],
+        overrides=feedback["overrides"],
+        initial={"version": session.version},
+    )
     if request.method == "POST" and form.is_valid():
         try:
+            # The gate recomputes the findings itself: only the neurologist's answers go in.
             services.session_sign(
                 session=session,
                 version=form.cleaned_data["version"],
-                findings=findings,
                 acknowledgements=form.acknowledgements(),
                 acting_user=request.user,
                 planned_interval_weeks=form.cleaned_data.get("planned_interval_weeks"),

@@ -25,6 +25,7 @@ from planner.models import InjectionSession
 from tests.factories import make_user
 from tests.patients.factories import AdverseEventFactory, PatientFactory, PostureComponentFactory, VisitFactory
 from tests.planner.factories_reference import MuscleFactory, ProductFactory, SourceFactory
+from tests.planner.signing import prepare, sign_accepting_all
 
 PERSONAS = ("anonymous", "no_role", "nurse", "neurologist", "reference_admin")
 PERSONA_ROLES = {
@@ -115,11 +116,13 @@ def build_world():
         )
         return session
 
-    draft = planned(VisitFactory(patient=patient, date=today - timedelta(days=2), status=Visit.Status.IN_PROGRESS))
-    signed = planned(VisitFactory(patient=patient, date=today - timedelta(days=90), status=Visit.Status.IN_PROGRESS))
-    signed = services.session_sign(
-        session=signed, version=signed.version, findings=[], acknowledgements={}, acting_user=neurologist
+    # Prepared, so its sign page offers the form (the gate shows no form while an error stands).
+    draft = prepare(
+        planned(VisitFactory(patient=patient, date=today - timedelta(days=2), status=Visit.Status.IN_PROGRESS)),
+        neurologist,
     )
+    signed = planned(VisitFactory(patient=patient, date=today - timedelta(days=90), status=Visit.Status.IN_PROGRESS))
+    signed = sign_accepting_all(prepare(signed, neurologist), neurologist)
     scheduled = VisitFactory(patient=patient, date=today + timedelta(days=30), status=Visit.Status.SCHEDULED)
 
     world = World(users=users)

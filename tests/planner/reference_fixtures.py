@@ -21,6 +21,7 @@ from planner.safety import (
     ProductAmount,
     ProductLimits,
     ScmReduction,
+    figure_context_patterns,
 )
 from planner.suggest import CombinedPart, CombinedPattern, DoseRange, Product, Rule, Verification
 
@@ -136,6 +137,7 @@ def _dose_ranges():
             verification=FLAGS[row["flag"]],
             kind=row.get("kind", ""),
             note=str(row.get("context") or row.get("note") or ""),
+            context_patterns=figure_context_patterns(row.get("kind", ""), row.get("context")),
         )
         for row in REFERENCE["doses"]
     )

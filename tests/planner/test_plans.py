@@ -14,6 +14,7 @@ from planner import services
 from planner.models import Injection, InjectionSession, Muscle, Product, SignedSessionError
 from tests.patients.factories import AdverseEventFactory, PatientFactory, PostureComponentFactory, VisitFactory
 from tests.planner.factories_reference import shipped_reference  # noqa: F401  (module fixture)
+from tests.planner.signing import prepare, sign_accepting_all
 
 pytestmark = pytest.mark.django_db
 
@@ -65,10 +66,8 @@ def plan(visit, user, product_code="ONA", rows=(("SCM", "left", "40", 2), ("SPLE
 
 
 def signed(visit, user, **kwargs):
-    session = plan(visit, user, **kwargs)
-    return services.session_sign(
-        session=session, version=session.version, findings=[], acknowledgements={}, acting_user=user
-    )
+    session = prepare(plan(visit, user, **kwargs), user)
+    return sign_accepting_all(session, user)
 
 
 def editor_post(session, **data):
@@ -196,7 +195,7 @@ def test_live_check_returns_findings_and_saves_nothing(neuro_client, neurologist
     html = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in html  # the partial only
-    assert "150 U Botox for left sternocleidomastoid is above the 25–100 U Botox guideline range" in html
+    assert "150 U Botox for left sternocleidomastoid is above 25–100 U Botox, the Botox label&#x27;s range" in html
     assert "150 U Botox" in html and "Session" in html
     session.refresh_from_db()
     assert session.version == 2 and session.injections.get(muscle__code="SCM").dose == Decimal(40)
@@ -450,12 +449,14 @@ def test_a_nurse_records_the_preparation(client, nurse, neurologist, visit):
             "vial_units": "100",
             "vial_count": "1",
             "diluent_ml": "2",
+            "reconstituted_at": f"{TODAY:%Y-%m-%d}T08:30",
             "version": session.version,
         },
     )
     assert response.status_code == 302
     session.refresh_from_db()
     assert (session.lot_number, session.prepared_by) == ("C1234", nurse)
+    assert session.reconstituted_at is not None
 
 
 def test_a_vial_size_the_product_does_not_have_is_refused_at_the_field(client, nurse, neurologist, visit):
@@ -511,29 +512,67 @@ def test_saline_added_to_a_ready_solution_dilutes_it(neuro_client, neurologist, 
     assert totals["volumes"][0]["ml_per_site"] == Decimal("0.50")
 
 
-def test_an_expired_lot_blocks_signing(neuro_client, neurologist, visit):
+def test_an_expired_lot_is_refused_at_the_preparation_and_naming_its_expiry(client, nurse, neurologist, visit):
     session = plan(visit, neurologist)
-    services.session_prepare(
-        session=session,
-        version=session.version,
-        lot_number="OLD1",
-        lot_expiry=TODAY - dt.timedelta(days=1),
-        vial_units=Decimal(100),
-        vial_count=1,
-        diluent_ml=Decimal(2),
-        acting_user=neurologist,
+    expiry = TODAY - dt.timedelta(days=1)
+    with pytest.raises(ValidationError, match=f"expired on {expiry:%d %b %Y}"):
+        services.session_prepare(
+            session=session,
+            version=session.version,
+            lot_number="OLD1",
+            lot_expiry=expiry,
+            vial_units=Decimal(100),
+            vial_count=1,
+            diluent_ml=Decimal(2),
+            acting_user=neurologist,
+        )
+    client.force_login(nurse)
+    response = client.post(
+        reverse("plans:prepare", args=[session.pk]),
+        {
+            "lot_number": "OLD1",
+            "lot_expiry": expiry.isoformat(),
+            "vial_units": "100",
+            "vial_count": "1",
+            "diluent_ml": "2",
+            "reconstituted_at": f"{TODAY:%Y-%m-%d}T08:30",
+            "version": session.version,
+        },
+        follow=True,
     )
+    html = response.content.decode()
+    assert f"expired on {expiry:%d %b %Y}" in html and "Preparation recorded" not in html
+    session.refresh_from_db()
+    assert session.lot_number == ""
+
+
+def test_an_unprepared_session_cannot_be_signed(neuro_client, neurologist, visit):
+    session = plan(visit, neurologist)
     response = neuro_client.get(reverse("plans:sign", args=[session.pk]))
     assert "These must be fixed before signing" in response.content.decode()
-    response = neuro_client.post(reverse("plans:sign", args=[session.pk]), {"version": session.version + 1})
+    assert "PREPARATION_MISSING" in {finding.code for finding in response.context["errors"]}
+    with pytest.raises(ValidationError, match="preparation is not recorded"):
+        sign_accepting_all(session, neurologist)
     session.refresh_from_db()
     assert not session.is_signed
 
 
+def sign_data(client, session, **extra):
+    """The sign form filled in: a reason for every override, every warning acknowledged."""
+    page = client.get(reverse("plans:sign", args=[session.pk]))
+    data = {"version": session.version, **extra}
+    for index, _finding in enumerate(page.context["overrides"]):
+        data[f"override_{index}"] = "Reason given"
+    for index, _finding in enumerate(page.context["warnings"]):
+        data[f"ack_{index}"] = "on"
+    return data
+
+
 def test_signing_needs_every_warning_acknowledged_and_records_them(neuro_client, neurologist, visit):
-    session = plan(visit, neurologist, rows=(("SCM", "left", "40", 2), ("SCM", "right", "40", 2)))
+    session = prepare(plan(visit, neurologist, rows=(("SCM", "left", "40", 2), ("SCM", "right", "40", 2))), neurologist)
     page = neuro_client.get(reverse("plans:sign", args=[session.pk]))
     warnings = page.context["warnings"]
+    assert not page.context["overrides"]
     assert any(finding.code == "SCM_BILATERAL" for finding in warnings)
     response = neuro_client.post(reverse("plans:sign", args=[session.pk]), {"version": session.version})
     assert response.status_code == 400
@@ -598,7 +637,7 @@ def test_no_view_changes_a_signed_session(neuro_client, client, nurse, neurologi
     )
     session.refresh_from_db()
     assert [(r.muscle_id, r.side, r.dose, r.sites) for r in session.injections.all()] == before
-    assert session.lot_number == ""
+    assert session.lot_number == "LOT-1"  # as prepared before signing
 
 
 def test_no_service_or_model_save_changes_a_signed_session(neurologist, visit):
@@ -657,9 +696,7 @@ def test_an_amendment_needs_a_reason_and_keeps_the_original(neuro_client, neurol
         rows=[services.RowInput(muscle("SCM"), "right", Decimal(40), 2, "anatomical")],
         acting_user=neurologist,
     )
-    services.session_sign(
-        session=amendment, version=amendment.version, findings=[], acknowledgements={}, acting_user=neurologist
-    )
+    sign_accepting_all(amendment, neurologist)
     assert list(InjectionSession.objects.current()) == [amendment]
     original.refresh_from_db()
     assert original.is_signed
@@ -715,9 +752,9 @@ def test_the_editor_shows_the_last_session_and_what_followed(neuro_client, neuro
 def test_a_planned_interval_set_at_signing_drives_the_worklist(neuro_client, neurologist, visit):
     from planner.worklist import clinic_worklist
 
-    session = plan(visit, neurologist)
+    session = prepare(plan(visit, neurologist), neurologist)
     response = neuro_client.post(
-        reverse("plans:sign", args=[session.pk]), {"version": session.version, "planned_interval_weeks": "16"}
+        reverse("plans:sign", args=[session.pk]), sign_data(neuro_client, session, planned_interval_weeks="16")
     )
     assert response.status_code == 302
     session.refresh_from_db()
@@ -729,9 +766,9 @@ def test_a_planned_interval_set_at_signing_drives_the_worklist(neuro_client, neu
 
 
 def test_a_planned_interval_out_of_range_is_refused_at_the_field(neuro_client, neurologist, visit):
-    session = plan(visit, neurologist)
+    session = prepare(plan(visit, neurologist), neurologist)
     response = neuro_client.post(
-        reverse("plans:sign", args=[session.pk]), {"version": session.version, "planned_interval_weeks": "2"}
+        reverse("plans:sign", args=[session.pk]), sign_data(neuro_client, session, planned_interval_weeks="2")
     )
     assert "Ensure this value is greater than or equal to 4." in response.content.decode()
     session.refresh_from_db()

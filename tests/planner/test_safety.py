@@ -1,6 +1,7 @@
 """planner.safety: every finding has a test that raises it and one that does not, with the shipped reference data."""
 
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from planner.safety import (
     DraftSession,
     InjectionRow,
     Level,
+    Limit,
     PatientHistory,
     ProductLimits,
     SafetyPolicy,
@@ -31,6 +33,12 @@ from tests.planner.reference_fixtures import (
     PRODUCTS,
 )
 
+# Every product gets a hard ceiling far above any plan here, so the ceiling's own findings stay out of the
+# way (test_safety_rules.py tests the ceiling itself).
+LIMITS = tuple(
+    replace(limits, hard_ceiling=limits.hard_ceiling or Limit(value=Decimal(100000)))
+    for limits in PRODUCT_LIMITS.values()
+)
 BOTOX = PRODUCTS["ONA"]
 DYSPORT = PRODUCTS["ABO"]
 XEOMIN = PRODUCTS["INCO"]
@@ -57,10 +65,10 @@ def check(session, *, history=None, posture=(), **overrides):
         history=history or PatientHistory(),
         posture=posture,
         combined_patterns=COMBINED_PATTERNS,
-        limits=PRODUCT_LIMITS.values(),
-        guidelines=DOSE_RANGES,
+        limits=overrides.pop("limits", LIMITS),
         muscles=MUSCLES,
         cautions=overrides.pop("cautions", CAUTIONS),
+        guidelines=overrides.pop("guidelines", DOSE_RANGES),
         **overrides,
     )
 
@@ -141,21 +149,29 @@ def test_a_dose_above_the_guideline_range_is_a_warning_naming_the_range_and_its_
     finding = only(check(draft(row("SCM", "left", "150"))), "DOSE_OUT_OF_RANGE")
     assert (finding.level, finding.key, finding.row) == (Level.WARNING, "DOSE_OUT_OF_RANGE:SCM:left", 0)
     assert finding.message == (
-        "150 U Botox for left sternocleidomastoid is above the 25–100 U Botox guideline range (source D14, unverified)."
+        "150 U Botox for left sternocleidomastoid is above 25–100 U Botox, the Botox label's range "
+        "(source D14, unverified)."
     )
     assert (finding.source_codes, finding.verification) == (("D14",), Verification.UNVERIFIED)
 
 
 def test_a_dose_below_the_guideline_range_is_a_warning():
     finding = only(check(draft(row("SCM", "right", "10"))), "DOSE_OUT_OF_RANGE")
-    assert "10 U Botox for right sternocleidomastoid is below the 25–100 U Botox guideline range" in finding.message
+    assert (
+        "10 U Botox for right sternocleidomastoid is below 25–100 U Botox, the Botox label's range" in finding.message
+    )
+
+
+TREMOR = (PostureComponent(code="TREMOR_NO_NO", severity=1),)
 
 
 def test_a_dose_outside_two_sourced_ranges_names_both():
-    finding = only(check(draft(row("SPLENIUS_CAPITIS", "left", "80", sites=2))), "DOSE_OUT_OF_RANGE")
+    # S6d's 60 U splenius capitis is an example for head tremor: it counts only when tremor is recorded.
+    finding = only(check(draft(row("SPLENIUS_CAPITIS", "left", "80", sites=2)), posture=TREMOR), "DOSE_OUT_OF_RANGE")
     assert finding.message == (
-        "80 U Botox for left splenius capitis is above the 25–75 U Botox guideline range (source D14, unverified); "
-        "and above the guideline maximum of 60 U Botox (source S6d, partly verified)."
+        "80 U Botox for left splenius capitis is above 25–75 U Botox, the Botox label's range "
+        "(source D14, unverified); and above 60 U Botox, an expert example for Botox (tremor) "
+        "(source S6d, partly verified)."
     )
     assert finding.source_codes == ("D14", "S6d") and finding.verification is Verification.UNVERIFIED
 
@@ -185,7 +201,7 @@ def test_a_session_total_above_the_labeled_maximum_is_an_error():
         )
     )
     finding = only(findings, "SESSION_MAX_EXCEEDED")
-    assert finding.level is Level.ERROR and finding.row is None
+    assert finding.level is Level.OVERRIDE and finding.row is None
     assert finding.message == (
         "Session total 320 U Botox is above the labeled maximum of 300 U Botox per session (source D14, verified)."
     )
@@ -258,7 +274,7 @@ def test_the_total_over_the_last_twelve_weeks_above_the_cumulative_maximum_is_an
         history=past,
     )
     finding = only(findings, "CUMULATIVE_MAX_EXCEEDED")
-    assert finding.level is Level.ERROR
+    assert finding.level is Level.OVERRIDE
     assert finding.message == (
         "Botox in the 12 weeks up to 3 Jun 2026: 200 U Botox signed (1 session) + 250 U Botox planned = 450 U Botox, "
         "above the cumulative maximum of 400 U Botox per 12 weeks (source D10, verified)."
@@ -303,7 +319,7 @@ def test_no_other_product_notice_when_the_window_has_only_the_same_product_or_no
 def test_an_interval_below_the_products_minimum_is_a_warning():
     past = history(signed(9, BOTOX, row("SCM", "left", Decimal(50)), days=6))
     finding = only(check(draft(row("SCM", "left", "50")), history=past), "INTERVAL_TOO_SHORT")
-    assert finding.level is Level.WARNING and finding.key == "INTERVAL_TOO_SHORT:2026-03-26"
+    assert finding.level is Level.OVERRIDE and finding.key == "INTERVAL_TOO_SHORT:2026-03-26"
     assert finding.message == (
         "Only 9 weeks and 6 days since the last signed session on 26 Mar 2026 (Botox); "
         "the minimum re-treatment interval for Botox is 10 weeks (source D14, verified)."
@@ -361,17 +377,18 @@ def test_an_scm_total_at_the_caution_level_or_with_a_product_without_one_is_fine
 ANTEROCOLLIS = (PostureComponent(code="ANTEROCOLLIS", severity=2),)
 
 
-def test_scm_in_anterocollis_above_half_the_guideline_maximum_is_a_warning():
+def test_scm_in_anterocollis_above_half_the_usual_dose_is_a_warning():
     finding = only(check(draft(row("SCM", "left", "60")), posture=ANTEROCOLLIS), "SCM_ANTEROCOLLIS_NOT_REDUCED")
     assert (finding.level, finding.row) == (Level.WARNING, 0)
     assert finding.message == (
-        "Left sternocleidomastoid: 60 U Botox in anterocollis is above 50 U Botox, the reduced dose "
-        "(half the guideline maximum of 100 U Botox) (sources D12, D14, unverified)."
+        "Left sternocleidomastoid: 60 U Botox in anterocollis is above 31.25 U Botox, the reduced dose "
+        "(half the usual sternocleidomastoid dose of 62.5 U Botox, the Botox label's range) "
+        "(sources D12, D14, unverified)."
     )
 
 
 def test_scm_in_anterocollis_at_the_reduced_dose_or_without_anterocollis_is_fine():
-    assert "SCM_ANTEROCOLLIS_NOT_REDUCED" not in codes(check(draft(row("SCM", "left", "50")), posture=ANTEROCOLLIS))
+    assert "SCM_ANTEROCOLLIS_NOT_REDUCED" not in codes(check(draft(row("SCM", "left", "31.25")), posture=ANTEROCOLLIS))
     retro = (PostureComponent(code="RETROCOLLIS", severity=2),)
     assert "SCM_ANTEROCOLLIS_NOT_REDUCED" not in codes(check(draft(row("SCM", "left", "60")), posture=retro))
 
@@ -381,11 +398,19 @@ def test_anterocollis_within_a_forward_sagittal_shift_also_asks_for_the_reduced_
     assert "SCM_ANTEROCOLLIS_NOT_REDUCED" in codes(check(draft(row("SCM", "right", "60")), posture=shift))
 
 
-def test_without_a_sourced_scm_maximum_the_clinician_is_asked_to_confirm_the_reduction():
+def test_scm_in_anterocollis_is_measured_against_a_sourced_median_for_every_product():
     finding = only(
         check(draft(row("SCM", "left", "20"), product=XEOMIN), posture=ANTEROCOLLIS), "SCM_ANTEROCOLLIS_NOT_REDUCED"
     )
-    assert "no sourced sternocleidomastoid maximum for Xeomin" in finding.message
+    assert "half the usual sternocleidomastoid dose of 25 U Xeomin, seen in the Xeomin trial" in finding.message
+
+
+def test_without_a_sourced_usual_scm_dose_the_clinician_is_asked_to_confirm_the_reduction():
+    finding = only(
+        check(draft(row("SCM", "left", "20"), product=XEOMIN), posture=ANTEROCOLLIS, guidelines=()),
+        "SCM_ANTEROCOLLIS_NOT_REDUCED",
+    )
+    assert "no sourced usual sternocleidomastoid dose for Xeomin" in finding.message
     assert "confirm the dose was reduced" in finding.message
 
 
@@ -493,7 +518,7 @@ def test_a_toxin_naive_patient_above_the_starting_dose_is_a_warning():
         draft(row("SPLENIUS_CAPITIS", "left", "300"), row("SCM", "right", "250"), product=DYSPORT), history=naive
     )
     finding = only(findings, "NAIVE_ABOVE_START_DOSE")
-    assert (finding.level, finding.key) == (Level.WARNING, "NAIVE_ABOVE_START_DOSE")
+    assert (finding.level, finding.key) == (Level.OVERRIDE, "NAIVE_ABOVE_START_DOSE")
     assert finding.message == (
         "Toxin-naive patient: session total 550 U Dysport is above the starting dose of 500 U Dysport "
         "(source D1, verified)."
@@ -570,10 +595,10 @@ def test_a_full_plan_reports_errors_then_warnings_then_infos_and_session_finding
     assert [(f.level.value, f.code, f.row) for f in findings] == [
         ("error", "LOT_EXPIRED", None),
         ("error", "DOSE_INVALID", 3),
-        ("warning", "INTERVAL_TOO_SHORT", None),
+        ("override", "INTERVAL_TOO_SHORT", None),
         ("warning", "SCM_BILATERAL", None),
         ("warning", "SCM_TOTAL_ABOVE_CAUTION", None),
-        ("warning", "DOSE_OUT_OF_RANGE", 0),  # 75 U is above S6d's 60 U, inside D14's 25-75 U
+        # 75 U splenius capitis is inside D14's 25-75 U; S6d's 60 U is for head tremor only.
         ("warning", "DYSPHAGIA_ANTERIOR_NECK", 1),
         ("warning", "SCM_ANTEROCOLLIS_NOT_REDUCED", 1),
         ("warning", "DYSPHAGIA_ANTERIOR_NECK", 2),
@@ -588,7 +613,13 @@ def test_a_full_plan_reports_errors_then_warnings_then_infos_and_session_finding
 
 def test_defaults_stand_in_for_missing_reference_data():
     findings = check_session(draft=draft(row("SCM", "left", "40"), row("SCM", "right", "40")))
-    assert codes(findings) == ["SCM_BILATERAL", "SESSION_MAX_NOT_LABELED"]
+    assert codes(findings) == [
+        "SCM_BILATERAL",
+        "DOSE_NOT_SOURCED",
+        "DOSE_NOT_SOURCED",
+        "HARD_CEILING_NOT_SET",
+        "SESSION_MAX_NOT_LABELED",
+    ]
     assert only(findings, "SCM_BILATERAL").message.endswith("(clinic policy).")
 
 
@@ -775,17 +806,20 @@ def test_a_twelve_row_plan_with_a_long_history_is_checked_in_one_pass():
     past = history(*(signed(12 * n, BOTOX, *rows[:4]) for n in range(1, 20)))
     findings = check(draft(*rows, vial_units=Decimal(100), diluent_ml=Decimal(2)), history=past, posture=ANTEROCOLLIS)
     # 360 U in all; the last session (Botox, 120 U) is exactly 12 weeks back: outside the window, interval fine.
+    # S6d's figures (semispinalis for a retro pattern, obliquus for no-no tremor) do not apply in anterocollis.
     assert [(f.code, f.row) for f in findings] == [
         ("SESSION_MAX_EXCEEDED", None),
         ("SCM_BILATERAL", None),
-        ("DOSE_OUT_OF_RANGE", 10),  # obliquus capitis inferior: 10-20 U (S6d)
-        ("DOSE_OUT_OF_RANGE", 11),
+        ("DOSE_NOT_SOURCED", 8),
+        ("DOSE_NOT_SOURCED", 9),
+        ("DOSE_NOT_SOURCED", 10),
+        ("DOSE_NOT_SOURCED", 11),
     ]
 
 
 def test_limits_may_be_given_as_one_object_and_the_cautions_may_be_left_out():
     limits = ProductLimits(product_code="ONA", session_max=PRODUCT_LIMITS["ONA"].session_max)
     findings = check_session(draft=draft(row("SCM", "left", "310")), limits=limits, cautions=Cautions())
-    assert codes(findings) == ["SESSION_MAX_EXCEEDED"]
+    assert codes(findings) == ["SESSION_MAX_EXCEEDED", "DOSE_NOT_SOURCED", "HARD_CEILING_NOT_SET"]
     by_code = check_session(draft=draft(row("SCM", "left", "310")), limits=PRODUCT_LIMITS)
-    assert codes(by_code) == ["SESSION_MAX_EXCEEDED"]
+    assert codes(by_code)[0] == "SESSION_MAX_EXCEEDED"
