@@ -4,13 +4,16 @@
 Pure: small hand-made rules tables, no reference data and no database.
 """
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from patients.colcap import BY_CODE as COLCAP_BY_CODE
 from patients.colcap import COMPONENTS, Direction
+from planner import suggest as suggest_module
 from planner.suggest import (
     VERIFICATION_RANK,
     CombinedPart,
@@ -540,3 +543,42 @@ def test_without_a_product_no_range_is_attached_even_for_a_product_coded_empty()
     ranges = [DoseRange(product_code="", muscle_code="SCM", max_units=Decimal(100))]
     (candidate,) = suggest(component("TORTICAPUT", "left", 1), rules=[rule()], dose_ranges=ranges)
     assert (candidate.dose_ranges, candidate.dose_note) == ((), "")
+
+
+# --- inputs from an adapter, and ranks the shipped tables happen not to reach ----------------------
+
+
+def test_lists_from_an_adapter_become_tuples_so_rules_and_combined_patterns_stay_hashable():
+    assert rule(source_codes=["S1", "S2"]).source_codes == ("S1", "S2")
+    combined = CombinedPattern(code="LATERAL_SHIFT", parts=[CombinedPart(pattern_code="LATEROCOLLIS", side="x")])
+    assert combined.parts == (CombinedPart(pattern_code="LATEROCOLLIS", side="x"),)
+    assert len({combined, rule(source_codes=["S1"])}) == 2
+
+
+def test_an_absent_component_before_a_present_one_does_not_hide_it():
+    posture = [component("TORTICAPUT", "left", 0), component("LATEROCAPUT", "left", 1)]
+    assert [p.code for p in expand_components(posture)] == ["LATEROCAPUT"]
+
+
+def test_a_patterns_name_comes_from_col_cap(monkeypatch):
+    renamed = replace(COLCAP_BY_CODE["TORTICAPUT"], name="Rotation of the head")
+    monkeypatch.setitem(suggest_module.COLCAP_BY_CODE, "TORTICAPUT", renamed)
+    assert pattern_name("TORTICAPUT") == "rotation of the head"
+
+
+def test_reasons_rank_by_pattern_code_before_their_text():
+    # By text the bilateral rule of torticaput would come first ("bilateral" < "contralateral").
+    rules = [rule("LATEROCAPUT", side="contralateral"), rule("TORTICAPUT", side="bilateral")]
+    candidates = suggest(component("LATEROCAPUT", "right", 1), component("TORTICAPUT", "right", 1), rules=rules)
+    left = next(c for c in candidates if c.side is Side.LEFT)
+    assert [r.pattern_code for r in left.reasons] == ["LATEROCAPUT", "TORTICAPUT"]
+
+
+def test_a_recorded_pattern_ranks_before_the_same_pattern_reached_through_a_combined_one():
+    # By text the reason "via" would come first (" via" sorts before ", severity").
+    combined = CombinedPattern(
+        code="LATERAL_SHIFT", parts=[CombinedPart(pattern_code="LATEROCOLLIS", side="ipsilateral")]
+    )
+    posture = (component("LATERAL_SHIFT", "right", 1), component("LATEROCOLLIS", "right", 1))
+    (candidate,) = suggest(*posture, rules=[rule("LATEROCOLLIS")], combined=[combined])
+    assert [r.via_pattern_code for r in candidate.reasons] == ["", "LATERAL_SHIFT"]
