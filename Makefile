@@ -120,18 +120,23 @@ vendor:
 # dependencies are pinned in requirements-mutation.txt, apart from the app's. [tool.mutmut] in
 # pyproject.toml names the modules and the database-free tests run against each mutant. Niced and on
 # MUTATION_JOBS processes, as the machine may be shared. Results stay in mutants/ and are reused by
-# the next run for unchanged code; `rm -rf mutants` starts afresh.
+# the next run for unchanged code; `rm -rf mutants` starts afresh. One module only:
+# make mutation MUTANTS='planner.suggest.*' (its mutants are then all run again).
 MUTATION_JOBS ?= 2
+MUTANTS ?=
 .PHONY: mutation
 mutation: install
 	$(PIP) install --quiet -r requirements-mutation.txt
 	@mkdir -p mutants
 	@echo "mutmut run: progress in mutants/run.log"
-	@nice -n 10 $(VENV)/bin/mutmut run --max-children $(MUTATION_JOBS) >mutants/run.log 2>&1 \
+	@nice -n 10 $(VENV)/bin/mutmut run --max-children $(MUTATION_JOBS) $(MUTANTS) >mutants/run.log 2>&1 \
 		|| { tail -c 3000 mutants/run.log; exit 1; }
-	@$(VENV)/bin/mutmut results --all true | awk -F': ' '\
-		{ split($$1, name, ".x"); module = name[1]; gsub(/ /, "", module); total[module]++ } \
+	@$(VENV)/bin/mutmut results --all true | awk -F': ' ' \
+		{ name = $$1; gsub(/ /, "", name); module = name; sub(/\.x.*/, "", module); total[module]++ } \
+		$$2 == "not checked" { total[module]--; unchecked[module]++; next } \
 		$$2 == "killed" { killed[module]++ } \
-		$$2 != "killed" { survivors[module] = survivors[module] "\n    " $$2 ": " $$1 } \
-		END { for (module in total) printf "%s: %d of %d mutants killed (%.1f %%), survivors:%s\n", \
-			module, killed[module], total[module], 100 * killed[module] / total[module], survivors[module] }'
+		$$2 != "killed" { survivors[module] = survivors[module] "\n    " $$2 ": " name } \
+		END { for (module in total) if (total[module] > 0) \
+			printf "%s: %d of %d mutants killed (%.1f %%)%s; not killed:%s\n", module, killed[module], \
+			total[module], 100 * killed[module] / total[module], \
+			unchecked[module] ? sprintf(", %d not run", unchecked[module]) : "", survivors[module] }'
