@@ -136,7 +136,7 @@ mutation: install
 		$$2 == "not checked" { total[module]--; unchecked[module]++; next } \
 		$$2 == "killed" { killed[module]++ } \
 		$$2 != "killed" { survivors[module] = survivors[module] "\n    " $$2 ": " name } \
-		END { for (module in total) if (total[module] > 0) \
+		END { for (module in total) if (total[module] == 0) printf "%s: not run\n", module; else \
 			printf "%s: %d of %d mutants killed (%.1f %%)%s; not killed:%s\n", module, killed[module], \
 			total[module], 100 * killed[module] / total[module], \
 			unchecked[module] ? sprintf(", %d not run", unchecked[module]) : "", survivors[module] }'
