@@ -28,6 +28,7 @@ help:
 	@echo "make bench  - performance at clinic scale on PostgreSQL (10-20 min; not part of make test)"
 	@echo "make probe  - probe every page and form as an attacker would, in-process (about 5 min; not in CI)"
 	@echo "make vendor - refresh the vendored front-end files in static/vendor from the npm registry"
+	@echo "make mutation - mutation testing of planner/suggest.py and planner/safety.py with mutmut (slow; not in CI)"
 
 $(VENV)/.installed: requirements.txt
 	@python=$$($(FIND_PYTHON)); \
@@ -114,3 +115,28 @@ vendor:
 	cp "$$tmp"/package/dist/css/bootstrap.min.css "$$tmp"/package/dist/css/bootstrap.min.css.map static/vendor/bootstrap/css/ && \
 	cp "$$tmp"/package/dist/js/bootstrap.bundle.min.js "$$tmp"/package/dist/js/bootstrap.bundle.min.js.map static/vendor/bootstrap/js/ && \
 	echo "static/vendor/bootstrap refreshed from bootstrap@$(BOOTSTRAP_VERSION) on the npm registry"
+
+# Mutation testing of the pure rules (docs/mutation.md; not part of `make test` or CI). mutmut and its
+# dependencies are pinned in requirements-mutation.txt, apart from the app's. [tool.mutmut] in
+# pyproject.toml names the modules and the database-free tests run against each mutant. Niced and on
+# MUTATION_JOBS processes, as the machine may be shared. Results stay in mutants/ and are reused by
+# the next run for unchanged code; `rm -rf mutants` starts afresh. One module only:
+# make mutation MUTANTS='planner.suggest.*' (its mutants are then all run again).
+MUTATION_JOBS ?= 2
+MUTANTS ?=
+.PHONY: mutation
+mutation: install
+	$(PIP) install --quiet -r requirements-mutation.txt
+	@mkdir -p mutants
+	@echo "mutmut run: progress in mutants/run.log"
+	@nice -n 10 $(VENV)/bin/mutmut run --max-children $(MUTATION_JOBS) $(MUTANTS) >mutants/run.log 2>&1 \
+		|| { tail -c 3000 mutants/run.log; exit 1; }
+	@$(VENV)/bin/mutmut results --all true | awk -F': ' ' \
+		{ name = $$1; gsub(/ /, "", name); module = name; sub(/\.x.*/, "", module); total[module]++ } \
+		$$2 == "not checked" { total[module]--; unchecked[module]++; next } \
+		$$2 == "killed" { killed[module]++ } \
+		$$2 != "killed" { survivors[module] = survivors[module] "\n    " $$2 ": " name } \
+		END { for (module in total) if (total[module] == 0) printf "%s: not run\n", module; else \
+			printf "%s: %d of %d mutants killed (%.1f %%)%s; not killed:%s\n", module, killed[module], \
+			total[module], 100 * killed[module] / total[module], \
+			unchecked[module] ? sprintf(", %d not run", unchecked[module]) : "", survivors[module] }'
