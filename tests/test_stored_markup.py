@@ -83,18 +83,30 @@ def planted_models():
     yield user_model
 
 
+def unique_fields(model):
+    """Names of the fields that must differ between rows: unique alone or in a unique constraint."""
+    names = {field.name for field in model._meta.concrete_fields if field.unique}
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, models.UniqueConstraint):
+            names.update(constraint.fields)
+    for together in model._meta.unique_together:
+        names.update(together)
+    return names
+
+
 def plant_markup():
     """Every free-text field of every row set to markup, as a direct database write would: a plain QuerySet,
     since the app's managers refuse update() (it would skip the history)."""
     for model in planted_models():
         fields = planted_fields(model)
+        unique = unique_fields(model)
         rows = models.QuerySet(model)
         for number, pk in enumerate(rows.order_by("pk").values_list("pk", flat=True)):
             values = {}
             for field in fields:
                 if isinstance(field, models.URLField):
                     values[field.name] = URL_PAYLOAD[: field.max_length]
-                elif field.unique and number:
+                elif field.name in unique and number:
                     suffix = str(number)  # unique: each row's markup differs by a number after the tag
                     values[field.name] = packed(field.max_length - len(suffix)) + suffix
                 else:
