@@ -1,0 +1,99 @@
+"""The reference version: bumped with every reference change, read by every check (issue 13)."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+
+from planner import models as ref
+from planner import selectors
+from planner.reference import version
+from planner.reference.loader import load_reference
+from tests.planner.factories_reference import LimitFactory, ProductFactory, SourceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Runs a change in its own transaction and then its on-commit callbacks, as a real commit would."""
+
+    def run(change):
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            return change()
+
+    return run
+
+
+def _session_max(product):
+    return selectors.reference_inputs(product).limits.session_max.value
+
+
+def _set_value(limit, value):
+    limit.value = Decimal(value)
+    limit.save()
+
+
+def test_reference_version_edit_is_seen_by_the_next_check_even_when_the_cache_holds_an_older_version(committed):
+    limit = committed(lambda: LimitFactory(value=Decimal(1000)))
+    product = limit.product
+    assert _session_max(product) == 1000
+    cached_version = version.current()
+    assert (product.pk, cached_version) in selectors._reference_cache
+
+    committed(lambda: _set_value(limit, 800))
+
+    assert version.current() > cached_version
+    assert _session_max(product) == 800
+    assert list(selectors._reference_cache) == [(product.pk, version.current())]
+
+
+def test_reference_version_two_edits_committed_out_of_order_end_at_the_newest(committed):
+    """Edit A reads its row first but commits last; a worker caches in between. Each commit bumps the one
+    counter row, so A's commit is a version the worker has not cached, whatever order the edits began in."""
+    limit = committed(lambda: LimitFactory(value=Decimal(1000)))
+    product = limit.product
+    ceiling = committed(lambda: LimitFactory(product=product, kind=ref.ProductLimit.Kind.HARD_CEILING, value=1500))
+    stale_copy_for_edit_a = ref.ProductLimit.objects.get(pk=ceiling.pk)  # A starts: reads the row
+
+    committed(lambda: _set_value(limit, 900))  # B commits first
+    assert _session_max(product) == 900  # a worker caches the state after B
+    after_b = version.current()
+
+    committed(lambda: _set_value(stale_copy_for_edit_a, 1200))  # A commits last
+    assert version.current() == after_b + 1
+    inputs = selectors.reference_inputs(product)
+    assert inputs.limits.session_max.value == 900
+    assert ref.ProductLimit.objects.get(pk=ceiling.pk).value == 1200
+    assert (product.pk, after_b) not in selectors._reference_cache
+
+
+def test_reference_version_is_not_cached_from_inside_an_uncommitted_change():
+    limit = LimitFactory(value=Decimal(1000))  # inside the test's transaction: never committed
+    assert version.uncommitted_change()
+    assert _session_max(limit.product) == 1000
+    assert selectors._reference_cache == {}
+
+
+def test_reference_version_every_kind_of_reference_change_bumps_it(committed):
+    def bumps(change):
+        before = version.current()
+        committed(change)
+        return version.current() > before
+
+    product = committed(ProductFactory)
+    source = committed(lambda: SourceFactory(code="X1"))
+    assert bumps(lambda: source.save())
+    assert bumps(lambda: product.sources.add(source))
+    assert bumps(lambda: product.sources.remove(source))
+    caution = committed(lambda: ref.Caution.objects.create(code="TEST_CAUTION", text="a caution"))
+    assert bumps(lambda: caution.products.set([product]))
+    assert bumps(lambda: ref.PolicySetting.objects.create(code="median_multiple_warning", value=2, note="test"))
+    source.is_active = False  # reference rows are deactivated, never deleted
+    assert bumps(lambda: source.save())
+
+
+def test_reference_version_loadreference_bumps_it(committed):
+    before = version.current()
+    committed(load_reference)
+    assert version.current() > before
