@@ -44,6 +44,7 @@ REFERENCE_READING = [
         "doseguideline",
         "diluentvolume",
         "caution",
+        "policysetting",
     )
 ]  # noqa: E501
 # Curating the reference tables.
@@ -60,6 +61,7 @@ REFERENCE_CURATION = [
         "doseguideline",
         "diluentvolume",
         "caution",
+        "policysetting",
     )
     for action in ("add", "change")
 ]  # noqa: E501

@@ -228,11 +228,13 @@ def products_with_checks():
     return [product_checks(product, cautions) for product in products]
 
 
-def product_checks(product, cautions):
+def product_checks(product, cautions, *, doses=None):
+    """``product`` with its active limits (and sources) prefetched; ``cautions`` with muscle, sources and
+    products; ``doses``: the product's active dose rows, or None to read the prefetched ``product.doses``."""
     limits = list(product.limits.all())
     rows = [(check, _limit_cell(product, check, limits)) for check in LIMIT_CHECKS]
     rows.append((SCM_CHECK, _scm_cell(product, cautions)))
-    rows.append((DOSE_CHECK, _dose_cell(product, list(product.doses.all()))))
+    rows.append((DOSE_CHECK, _dose_cell(product, list(product.doses.all()) if doses is None else doses)))
     return ProductChecks(product=product, rows=tuple(rows))
 
 
@@ -260,7 +262,7 @@ def render_markdown():
         "settings": [
             {
                 "label": markdown_cell(setting.get_code_display()),
-                "value": markdown_cell(amount(setting.value)),
+                "value": markdown_cell(setting.value_text),
                 "note": markdown_cell(setting.note),
                 "sources": markdown_cell(", ".join(source.code for source in setting.sources.all())),
             }
@@ -294,6 +296,12 @@ def with_table(readme_text, table):
 
 
 def policy_settings():
-    return ref.PolicySetting.objects.filter(is_active=True).prefetch_related(
-        Prefetch("sources", queryset=ref.Source.objects.order_by("code"))
+    """The active clinic-policy thresholds with their sources and reviewer; ``value_text``: '0.05'."""
+    settings = list(
+        ref.PolicySetting.objects.filter(is_active=True)
+        .select_related("reviewed_by")
+        .prefetch_related(Prefetch("sources", queryset=ref.Source.objects.order_by("code")))
     )
+    for setting in settings:
+        setting.value_text = amount(setting.value)
+    return settings
