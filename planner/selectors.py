@@ -91,16 +91,17 @@ def reference_inputs(product):
     so a change committed by any worker is seen by the next check everywhere.
     """
     version = reference_version.current()
-    key = (product.pk if product is not None else None, version)
+    # Inside a transaction that changed reference data, its own token keeps what it reads out of reach of
+    # every other transaction (and of this one's successors, should it roll back).
+    key = (product.pk if product is not None else None, version, reference_version.uncommitted_change())
     cached = _reference_cache.get(key)
     if cached is not None:
         return cached
     inputs = _load_reference_inputs(product)
-    if not reference_version.uncommitted_change():
-        # Entries of older versions are never read again: drop them.
-        for old in [old for old in list(_reference_cache) if old[1] != version]:
-            _reference_cache.pop(old, None)
-        _reference_cache[key] = inputs
+    # Entries of older versions are never read again: drop them.
+    for old in [old for old in list(_reference_cache) if old[1] != version]:
+        _reference_cache.pop(old, None)
+    _reference_cache[key] = inputs
     return inputs
 
 

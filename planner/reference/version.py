@@ -10,15 +10,19 @@ sees a version it has not cached, and reloads.
 loader, the admin and the CSV import all bump it; none of them writes reference rows in bulk.
 """
 
+import itertools
+
 from django.db import connection, transaction
 from django.db.models import F
 
 from planner.models import ReferenceVersion
 
 ROW = 1
-# Set on the connection while its open transaction holds an uncommitted bump: a version read inside
-# that transaction may be rolled back (and then reused by another change), so nothing is cached with it.
-_DIRTY = "_reference_version_bumped"
+# Set on the connection while its open transaction holds an uncommitted bump. A version read inside that
+# transaction may be rolled back and then reused by another change, so what is cached with it is also
+# keyed by this token, which no other transaction (nor this connection after a rollback) ever holds.
+_TOKEN = "_reference_version_token"
+_tokens = itertools.count(1)
 
 
 def current():
@@ -31,14 +35,14 @@ def bump(**_signal_kwargs):
     if not ReferenceVersion.objects.filter(pk=ROW).update(value=F("value") + 1):
         # The migration creates the row; a test database flushed between tests has none.
         ReferenceVersion.objects.get_or_create(pk=ROW, defaults={"value": 1})
-    if connection.in_atomic_block:
-        setattr(connection, _DIRTY, True)
-        transaction.on_commit(lambda: setattr(connection, _DIRTY, False))
+    if connection.in_atomic_block and not getattr(connection, _TOKEN, None):
+        setattr(connection, _TOKEN, next(_tokens))
+        transaction.on_commit(lambda: setattr(connection, _TOKEN, None))
 
 
 def uncommitted_change():
-    """True inside a transaction that has changed reference data and not committed yet."""
+    """None, or a token unique to the open transaction that has changed reference data and not committed."""
     if not connection.in_atomic_block:
-        setattr(connection, _DIRTY, False)  # committed or rolled back since
-        return False
-    return getattr(connection, _DIRTY, False)
+        setattr(connection, _TOKEN, None)  # committed or rolled back since
+        return None
+    return getattr(connection, _TOKEN, None)

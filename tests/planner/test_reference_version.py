@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from planner import models as ref
 from planner import selectors
@@ -39,13 +39,13 @@ def test_reference_version_edit_is_seen_by_the_next_check_even_when_the_cache_ho
     product = limit.product
     assert _session_max(product) == 1000
     cached_version = version.current()
-    assert (product.pk, cached_version) in selectors._reference_cache
+    assert (product.pk, cached_version, None) in selectors._reference_cache
 
     committed(lambda: _set_value(limit, 800))
 
     assert version.current() > cached_version
     assert _session_max(product) == 800
-    assert list(selectors._reference_cache) == [(product.pk, version.current())]
+    assert list(selectors._reference_cache) == [(product.pk, version.current(), None)]
 
 
 def test_reference_version_two_edits_committed_out_of_order_end_at_the_newest(committed):
@@ -65,14 +65,20 @@ def test_reference_version_two_edits_committed_out_of_order_end_at_the_newest(co
     inputs = selectors.reference_inputs(product)
     assert inputs.limits.session_max.value == 900
     assert ref.ProductLimit.objects.get(pk=ceiling.pk).value == 1200
-    assert (product.pk, after_b) not in selectors._reference_cache
+    assert (product.pk, after_b, None) not in selectors._reference_cache
 
 
-def test_reference_version_is_not_cached_from_inside_an_uncommitted_change():
+def test_reference_version_what_an_uncommitted_change_reads_is_cached_for_its_transaction_only():
     limit = LimitFactory(value=Decimal(1000))  # inside the test's transaction: never committed
-    assert version.uncommitted_change()
-    assert _session_max(limit.product) == 1000
-    assert selectors._reference_cache == {}
+    token = version.uncommitted_change()
+    assert token
+    inputs = selectors.reference_inputs(limit.product)
+    assert selectors.reference_inputs(limit.product) is inputs
+    assert list(selectors._reference_cache) == [(limit.product.pk, version.current(), token)]
+
+    # Another transaction at the same version number (this one rolled back, another committed) misses it.
+    setattr(connection, version._TOKEN, None)
+    assert selectors.reference_inputs(limit.product) is not inputs
 
 
 def test_reference_version_every_kind_of_reference_change_bumps_it(committed):
