@@ -18,11 +18,19 @@ from django.db.models import F
 from planner.models import ReferenceVersion
 
 ROW = 1
-# Set on the connection while its open transaction holds an uncommitted bump. A version read inside that
-# transaction may be rolled back and then reused by another change, so what is cached with it is also
-# keyed by this token, which no other transaction (nor this connection after a rollback) ever holds.
-_TOKEN = "_reference_version_token"
 _tokens = itertools.count(1)
+
+
+class _UncommittedChange:
+    """Registered with on_commit by the first bump of a transaction. While it waits in the connection's
+    on-commit queue, the transaction holds an uncommitted reference change; Django drops it from the queue
+    when the transaction (or the savepoint that made the change) rolls back, and runs it on commit."""
+
+    def __init__(self):
+        self.token = next(_tokens)
+
+    def __call__(self):
+        pass  # committed: the change is everyone's now
 
 
 def current():
@@ -35,14 +43,22 @@ def bump(**_signal_kwargs):
     if not ReferenceVersion.objects.filter(pk=ROW).update(value=F("value") + 1):
         # The migration creates the row; a test database flushed between tests has none.
         ReferenceVersion.objects.get_or_create(pk=ROW, defaults={"value": 1})
-    if connection.in_atomic_block and not getattr(connection, _TOKEN, None):
-        setattr(connection, _TOKEN, next(_tokens))
-        transaction.on_commit(lambda: setattr(connection, _TOKEN, None))
+    if connection.in_atomic_block and _pending() is None:
+        transaction.on_commit(_UncommittedChange())
+
+
+def _pending():
+    queued = (func for _savepoints, func, _robust in connection.run_on_commit)
+    return next((func for func in queued if isinstance(func, _UncommittedChange)), None)
 
 
 def uncommitted_change():
-    """None, or a token unique to the open transaction that has changed reference data and not committed."""
+    """None, or a token unique to the open transaction that has changed reference data and not committed.
+
+    A version read inside such a transaction may be rolled back and then reused by another change: what
+    is cached with it is also keyed by this token, which no other transaction ever holds.
+    """
     if not connection.in_atomic_block:
-        setattr(connection, _TOKEN, None)  # committed or rolled back since
         return None
-    return getattr(connection, _TOKEN, None)
+    change = _pending()
+    return change.token if change is not None else None

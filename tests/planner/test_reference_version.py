@@ -15,12 +15,17 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Runs a change in its own transaction and then its on-commit callbacks, as a real commit would."""
+def committed():
+    """Runs a change in its own transaction, then drops its pending on-commit marker as a real commit would
+    (the test's own transaction never commits)."""
 
     def run(change):
-        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-            return change()
+        with transaction.atomic():
+            result = change()
+        connection.run_on_commit = [
+            entry for entry in connection.run_on_commit if not isinstance(entry[1], version._UncommittedChange)
+        ]
+        return result
 
     return run
 
@@ -76,8 +81,14 @@ def test_reference_version_what_an_uncommitted_change_reads_is_cached_for_its_tr
     assert selectors.reference_inputs(limit.product) is inputs
     assert list(selectors._reference_cache) == [(limit.product.pk, version.current(), token)]
 
-    # Another transaction at the same version number (this one rolled back, another committed) misses it.
-    setattr(connection, version._TOKEN, None)
+    # Once this change is rolled back, the same version number (committed by another change) misses it.
+    with transaction.atomic():
+        rolled_back = LimitFactory(product=limit.product, kind="hard_ceiling", value=Decimal(2000))
+        assert version.uncommitted_change() == token
+        transaction.set_rollback(True)
+    assert rolled_back.pk and version.uncommitted_change() == token  # the outer change still pending
+    connection.run_on_commit = []  # the outer transaction rolled back too
+    assert version.uncommitted_change() is None
     assert selectors.reference_inputs(limit.product) is not inputs
 
 
