@@ -393,13 +393,37 @@ class ProductAdmin(SourcedAdmin):
 
 @admin.register(ref.ProductLimit)
 class ProductLimitAdmin(SourcedAdmin):
-    list_display = ["product", "kind", "jurisdiction", "shown_value", "flag", "source_codes", "review", "is_active"]
-    list_filter = ["product", "kind", "jurisdiction", "verification", "is_active"]
+    list_display = [
+        "product",
+        "kind",
+        "jurisdiction",
+        "shown_value",
+        "clinic_policy",
+        "flag",
+        "source_codes",
+        "review",
+        "is_active",
+    ]
+    list_filter = ["product", "kind", "jurisdiction", "clinic_policy", "verification", "is_active"]
     list_select_related = ["product", "reviewed_by"]
     autocomplete_fields = ["product", "sources"]
     search_fields = ["product__code", "product__brand_name", "kind", "note"]
     fieldsets = [
-        (None, {"fields": ["product", "kind", "jurisdiction", "value", "value_upper", "period_weeks", "note"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "product",
+                    "kind",
+                    "jurisdiction",
+                    "value",
+                    "value_upper",
+                    "period_weeks",
+                    "note",
+                    "clinic_policy",
+                ]
+            },
+        ),
         SourcedAdmin.provenance,
     ]
 
@@ -482,16 +506,41 @@ class CautionAdmin(SourcedAdmin):
         "muscle",
         "pattern",
         "threshold_units",
+        "clinic_policy",
         "flag",
         "source_codes",
         "review",
         "is_active",
     ]
-    list_filter = ["products", "muscle", "pattern", "verification", "is_active"]
+    list_filter = ["products", "muscle", "pattern", "clinic_policy", "verification", "is_active"]
     list_select_related = ["muscle", "pattern", "reviewed_by"]
     autocomplete_fields = ["products", "muscle", "pattern", "sources"]
     search_fields = ["code", "text"]
     fieldsets = [
-        (None, {"fields": ["code", "text", "products", "muscle", "pattern", "threshold_units"]}),
+        (None, {"fields": ["code", "text", "products", "muscle", "pattern", "threshold_units", "clinic_policy"]}),
+        SourcedAdmin.provenance,
+    ]
+
+
+# --- clinic-policy thresholds (issue 13) ----------------------------------------------------
+
+
+@admin.register(ref.PolicySetting)
+class PolicySettingAdmin(SourcedAdmin):
+    """Thresholds no label publishes: the reference admin sets them, with history and CSV import/export."""
+
+    list_display = ["code", "value", "note", "flag", "source_codes", "review", "is_active"]
+    list_filter = ["verification", "is_active"]
+    list_select_related = ["reviewed_by"]
+    search_fields = ["code", "note"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": ["code", "value", "note"],
+                "description": "Clinic policy: every setting here is the clinic's choice, not a sourced figure. "
+                "Say in the note why the value is what it is.",
+            },
+        ),
         SourcedAdmin.provenance,
     ]

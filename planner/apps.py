@@ -30,3 +30,28 @@ class PlannerConfig(AppConfig):
 
         post_save.connect(refresh_on_signing, sender=InjectionSession, dispatch_uid="planner.worklist.signing")
         post_save.connect(refresh_on_visit_change, sender=Visit, dispatch_uid="planner.worklist.visit")
+
+        self._bump_reference_version_on_every_change()
+
+    def _bump_reference_version_on_every_change(self):
+        """Every save, delete and many-to-many change of a reference row bumps the reference version in
+        its own transaction, so every worker's next safety check reloads (planner.reference.version)."""
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from planner.models import ReferenceRow
+        from planner.reference.version import bump
+
+        def bump_after_m2m_change(action, **kwargs):
+            if action.startswith("post_"):
+                bump()
+
+        for model in self.get_models():
+            if not issubclass(model, ReferenceRow):
+                continue
+            uid = f"planner.reference_version.{model._meta.model_name}"
+            post_save.connect(bump, sender=model, dispatch_uid=f"{uid}.save")
+            post_delete.connect(bump, sender=model, dispatch_uid=f"{uid}.delete")
+            for field in model._meta.local_many_to_many:
+                m2m_changed.connect(
+                    bump_after_m2m_change, sender=field.remote_field.through, dispatch_uid=f"{uid}.{field.name}"
+                )

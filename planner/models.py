@@ -401,7 +401,14 @@ class ProductLimit(Sourced):
 
     # Each product has a row for each of these, an explicit "not labelled" row (no value) where the
     # label has none: the safety checks need to know the difference between "none" and "not loaded".
-    REQUIRED_KINDS = (Kind.SESSION_MAX, Kind.CUMULATIVE_MAX, Kind.MIN_INTERVAL_WEEKS, Kind.NAIVE_START_DOSE)
+    REQUIRED_KINDS = (
+        Kind.SESSION_MAX,
+        Kind.CUMULATIVE_MAX,
+        Kind.HARD_CEILING,
+        Kind.MIN_INTERVAL_WEEKS,
+        Kind.NAIVE_START_DOSE,
+        Kind.RECONSTITUTED_USE_HOURS,
+    )
 
     requires_source = True
 
@@ -765,6 +772,22 @@ class PolicySetting(Sourced):
 
     def __str__(self):
         return self.get_code_display()
+
+
+class ReferenceVersion(models.Model):
+    """One row: a counter bumped in the same transaction as every change to a reference table.
+
+    Each safety check reads it (one query) and reuses its process's cached reference inputs only while
+    it is unchanged; see planner.reference.version.
+    """
+
+    value = models.PositiveBigIntegerField("version", default=0)
+
+    class Meta:
+        verbose_name = "reference data version"
+
+    def __str__(self):
+        return f"reference data version {self.value}"
 
 
 # ---------------------------------------------------------------------------------------------

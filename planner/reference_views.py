@@ -9,8 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from planner import models as ref
-from planner.reference import selectors
-from planner.reference.limits import effective_limit
+from planner.reference import safety_table, selectors
 from planner.reference_forms import DilutionForm
 from planner.roles import REFERENCE_READING
 
@@ -55,16 +54,9 @@ def muscle_list(request):
 @require_GET
 @reference_reader
 def product_list(request):
-    products = list(selectors.products_with_limits())
-    for product in products:
-        limits = [limit.as_row() for limit in product.limits.all()]
-        product.effective = _effective_limits(limits)
-    return _page(request, "planner/reference/product_list.html", {"products": products}, "products")
-
-
-def _effective_limits(rows):
-    """(label, EffectiveLimit) for each limit kind the safety checks apply."""
-    return [(kind.label, effective_limit(kind, rows)) for kind in ref.ProductLimit.REQUIRED_KINDS]
+    """One table per product of every safety check and the figure it uses, then the clinic-policy thresholds."""
+    context = {"entries": safety_table.products_with_checks(), "policy_settings": safety_table.policy_settings()}
+    return _page(request, "planner/reference/product_list.html", context, "products")
 
 
 @require_GET
@@ -83,13 +75,15 @@ def product_detail(request, code):
     kinds = list(ref.ProductLimit.Kind.values)
     limits = sorted(product.limits.all(), key=lambda limit: (kinds.index(limit.kind), limit.jurisdiction))
     doses = [dose for doses in selectors.doses_by_muscle(product).values() for dose in doses]
+    cautions = list(selectors.cautions(product))
     context = {
         "product": product,
         "limits": limits,
-        "effective": _effective_limits([limit.as_row() for limit in limits]),
+        "entry": safety_table.product_checks(product, cautions, doses=doses),
+        "policy_settings": safety_table.policy_settings(),
         "volumes": product.diluent_volumes.all(),
         "doses": sorted(doses, key=lambda dose: dose.muscle.name),
-        "cautions": selectors.cautions(product),
+        "cautions": cautions,
         "form": form,
     }
     return _page(request, "planner/reference/product_detail.html", context, "products")

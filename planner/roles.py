@@ -47,6 +47,7 @@ REFERENCE_READING = [
         "doseguideline",
         "diluentvolume",
         "caution",
+        "policysetting",
     )
 ]  # noqa: E501
 # Curating the reference tables.
@@ -63,6 +64,7 @@ REFERENCE_CURATION = [
         "doseguideline",
         "diluentvolume",
         "caution",
+        "policysetting",
     )
     for action in ("add", "change")
 ]  # noqa: E501

@@ -4,7 +4,6 @@ Each function does a fixed number of queries whatever the size of the data (pref
 walks), so the editor's query count does not grow with the patient's history or the rules table.
 """
 
-import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -28,6 +27,7 @@ from planner.models import (
     Source,
     SuggestionRule,
 )
+from planner.reference import version as reference_version
 from planner.reference.dilution import DilutionError, strength_for
 
 # Muscle groups whose injection counts as "anterior neck" for the dysphagia caution (SCM always does).
@@ -62,16 +62,14 @@ class ReferenceInputs:
     memo: dict = field(default_factory=dict, compare=False, repr=False)
 
 
-# Reference inputs per product, kept per process while the reference tables are unchanged. Every change
-# to them leaves a history row (their managers refuse writes that would not), so the newest history
-# ids are a revision number that costs one query to read.
+# Reference inputs per product, kept per process and keyed by the reference version, which every change
+# to a reference table bumps in its own transaction (planner.reference.version).
 _reference_cache = {}
-PLAN_HISTORY_MODELS = ("historicalinjectionsession", "historicalinjection", "historicalfindingacknowledgement")
 
 
 def newest_history_ids_sql(history_models):
     """One SELECT of the newest history id of each table: a revision number that moves with every change
-    to the tables they record."""
+    to the tables they record (the worklist's index uses it for the plan tables)."""
     quote = connection.ops.quote_name
     columns = ", ".join(
         f"(SELECT MAX({quote(model._meta.pk.column)}) FROM {quote(model._meta.db_table)})" for model in history_models
@@ -85,22 +83,6 @@ def newest_history_ids(sql):
         return tuple(cursor.fetchone())
 
 
-@functools.cache
-def _revision_sql():
-    """The revision query (the list of reference history tables is fixed once the apps are loaded)."""
-    from django.apps import apps
-
-    return newest_history_ids_sql(
-        model
-        for model in apps.get_app_config("planner").get_models()
-        if model._meta.model_name.startswith("historical") and model._meta.model_name not in PLAN_HISTORY_MODELS
-    )
-
-
-def reference_revision():
-    return newest_history_ids(_revision_sql())
-
-
 def clear_reference_cache():
     _reference_cache.clear()
 
@@ -108,15 +90,21 @@ def clear_reference_cache():
 def reference_inputs(product):
     """Everything from the reference tables that suggestions and safety checks need for one product.
 
-    Cached per process and product until any reference row changes (see reference_revision).
+    Cached per process by (product, reference version); the version is read on every call (one query),
+    so a change committed by any worker is seen by the next check everywhere.
     """
-    revision = reference_revision()
-    key = product.pk if product is not None else None
+    version = reference_version.current()
+    # Inside a transaction that changed reference data, its own token keeps what it reads out of reach of
+    # every other transaction (and of this one's successors, should it roll back).
+    key = (product.pk if product is not None else None, version, reference_version.uncommitted_change())
     cached = _reference_cache.get(key)
-    if cached is not None and cached[0] == revision:
-        return cached[1]
+    if cached is not None:
+        return cached
     inputs = _load_reference_inputs(product)
-    _reference_cache[key] = (revision, inputs)
+    # Entries of older versions are never read again: drop them.
+    for old in [old for old in list(_reference_cache) if old[1] != version]:
+        _reference_cache.pop(old, None)
+    _reference_cache[key] = inputs
     return inputs
 
 

@@ -103,7 +103,17 @@ TABLES = (
     Table(
         ref.ProductLimit,
         ("product", "kind", "jurisdiction"),
-        ("product", "kind", "jurisdiction", "value", "value_upper", "period_weeks", "note", "verification"),
+        (
+            "product",
+            "kind",
+            "jurisdiction",
+            "value",
+            "value_upper",
+            "period_weeks",
+            "note",
+            "clinic_policy",
+            "verification",
+        ),
     ),
     Table(
         ref.DoseGuideline,
@@ -135,9 +145,10 @@ TABLES = (
     Table(
         ref.Caution,
         ("code",),
-        ("code", "muscle", "pattern", "threshold_units", "text", "verification"),
+        ("code", "muscle", "pattern", "threshold_units", "text", "clinic_policy", "verification"),
         m2m=("sources", "products"),
     ),
+    Table(ref.PolicySetting, ("code",), ("code", "value", "note", "verification")),
 )
 TABLE_BY_MODEL = {table.model: table for table in TABLES}
 
@@ -293,6 +304,7 @@ def build_rows(data, curation):
                 "value_upper": limit.get("value_upper"),
                 "period_weeks": limit.get("period_weeks"),
                 "note": limit.get("note") or "",
+                "clinic_policy": bool(limit.get("clinic_policy", False)),
                 "verification": _flag(limit["flag"], where),
                 "sources": list(limit["sources"]),
             }
@@ -347,8 +359,36 @@ def build_rows(data, curation):
                 "pattern": warning.get("pattern"),
                 "threshold_units": curation["caution_thresholds"].get(code),
                 "text": warning["rule"],
+                "clinic_policy": False,
                 "verification": _flag(warning["flag"], f"caution {code}"),
                 "sources": _as_list(warning["source"]),
+            }
+        )
+    for caution in curation["extra_cautions"]:
+        code = caution["code"]
+        by_model[ref.Caution].append(
+            {
+                "code": code,
+                "products": _as_list(caution["product"]),
+                "muscle": caution.get("muscle"),
+                "pattern": caution.get("pattern"),
+                "threshold_units": caution.get("threshold"),
+                "text": caution["rule"],
+                "clinic_policy": bool(caution.get("clinic_policy", False)),
+                "verification": _flag(caution["flag"], f"caution {code}"),
+                "sources": list(caution["sources"]),
+            }
+        )
+
+    for setting in curation["policy_settings"]:
+        code = setting["code"]
+        by_model[ref.PolicySetting].append(
+            {
+                "code": code,
+                "value": setting["value"],
+                "note": setting["note"],
+                "verification": _flag(setting["flag"], f"policy setting {code}"),
+                "sources": list(setting["sources"]),
             }
         )
 
@@ -372,8 +412,18 @@ def canonical(value):
     raise TypeError(f"cannot compare {value!r}")
 
 
+# Fields added after rows were first loaded, left out of the fingerprint while they hold their default:
+# the rows loaded before keep their hash, so the loader still tells them from rows an admin edited.
+LATER_FIELD_DEFAULTS = {"clinic_policy": False}
+
+
 def fingerprint(values):
     """SHA-256 of a row's curated values (fields, relation codes, sorted source codes, active flag)."""
+    values = {
+        name: value
+        for name, value in values.items()
+        if name not in LATER_FIELD_DEFAULTS or value != LATER_FIELD_DEFAULTS[name]
+    }
     text = json.dumps({name: canonical(value) for name, value in values.items()}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -89,10 +89,6 @@ def _active_limits():
     )
 
 
-def products_with_limits():
-    return ref.Product.objects.filter(is_active=True).prefetch_related(ACTIVE_SOURCES, _active_limits())
-
-
 def product_detail(code):
     """The product with its limits and diluent volumes, or DoesNotExist."""
     volumes = (

@@ -303,3 +303,44 @@ def test_a_csv_import_with_a_bad_row_is_refused_naming_the_row_and_field_and_cha
         assert f"Row 2 (line 3) {field} : {message}" in text
     assert sorted(ref.DoseGuideline.objects.values_list("id", "min_units", "max_units")) == before
     assert not ref.DoseGuideline.objects.filter(muscle__code="SCALENUS_MEDIUS", product__code="ABO").exists()
+
+
+def test_reference_admin_edits_a_policy_setting_with_history_and_a_version_bump(client_for):
+    from planner.reference import version
+
+    client = client_for("reference_admin")
+    setting = ref.PolicySetting.objects.get(code="median_multiple_warning")
+    assert client.get(reverse("admin:planner_policysetting_changelist")).status_code == 200
+    before = version.current()
+
+    response = client.post(
+        reverse("admin:planner_policysetting_change", args=[setting.pk]),
+        {
+            "code": setting.code,
+            "value": "3",
+            "note": "Clinic policy: three times the median.",
+            "sources": [source.pk for source in setting.sources.all()],
+            "verification": setting.verification,
+            "is_active": "on",
+        },
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    setting.refresh_from_db()
+    assert setting.value == 3 and setting.history.first().history_user.username == "persona.reference_admin"
+    assert version.current() > before
+    exported = resource_for(ref.PolicySetting)().export().csv
+    assert "median_multiple_warning,3" in exported and "CLINIC-POLICY" in exported
+    assert client_for("nurse").get(reverse("admin:planner_policysetting_changelist")).status_code == 403
+
+
+def test_reference_admin_sees_and_sets_the_clinic_policy_flag_of_limits_and_cautions(client_for):
+    client = client_for("reference_admin")
+    ceiling = ref.ProductLimit.objects.get(product__code="DAXI", kind="hard_ceiling")
+    page = client.get(reverse("admin:planner_productlimit_change", args=[ceiling.pk])).content.decode()
+    assert 'name="clinic_policy"' in page and "checked" in page
+    caution = ref.Caution.objects.get(code="SCM_DOSE_CAP_ABO")
+    page = client.get(reverse("admin:planner_caution_change", args=[caution.pk])).content.decode()
+    assert 'name="clinic_policy"' in page
+    listing = client.get(reverse("admin:planner_productlimit_changelist") + "?clinic_policy__exact=1").content.decode()
+    assert "Daxxify" in listing

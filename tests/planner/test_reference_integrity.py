@@ -129,7 +129,7 @@ def test_unverified_values_stay_unverified_and_rules_without_a_retrieved_source_
 
 
 def test_every_cited_source_exists_and_every_rule_dose_and_limit_cites_one():
-    for model in (ref.SuggestionRule, ref.DoseGuideline, ref.ProductLimit):
+    for model in (ref.SuggestionRule, ref.DoseGuideline, ref.ProductLimit, ref.Caution, ref.PolicySetting):
         assert not model.objects.filter(sources__isnull=True).exists(), model.__name__
     cited = {code for row in DATA["rules"] for code in row["sources"]}
     cited |= {row["source"] for row in DATA["doses"]}
@@ -170,8 +170,10 @@ def test_the_curated_limits_agree_with_the_numbers_in_the_yaml():
     ]
     daxi_step = limit("DAXI", "titration_step")
     assert [daxi_step.value, daxi_step.value_upper] == products["DAXI"]["titration_step_units"]
+    # The YAML has no Daxxify interval: the curated row is the clinic's, flagged so and unverified.
+    assert products["DAXI"]["min_interval_weeks"] is None
     daxi_interval = limit("DAXI", "min_interval_weeks")
-    assert daxi_interval.value is None and daxi_interval.verification == "unverified"
+    assert daxi_interval.value == 12 and daxi_interval.clinic_policy and daxi_interval.verification == "unverified"
 
 
 def test_the_effective_limits_are_the_most_conservative_labels():
@@ -182,8 +184,56 @@ def test_the_effective_limits_are_the_most_conservative_labels():
     interval = inco.effective_limit("min_interval_weeks")
     assert (interval.value, interval.jurisdiction, interval.sources) == (12, "us", ("D6",))
     daxi = ref.Product.objects.get(code="DAXI").effective_limit("min_interval_weeks")
-    assert not daxi.is_labelled and not daxi.is_established
-    assert "Not found" in daxi.note
+    assert daxi.value == 12 and not daxi.is_established
+    assert daxi.note.startswith("Clinic policy") and "CLINIC-POLICY" in daxi.sources
+
+
+def test_every_product_has_a_clinic_policy_hard_ceiling_at_or_above_its_labelled_maximum():
+    for product in ref.Product.objects.all():
+        ceiling = product.limits.get(kind="hard_ceiling")
+        assert ceiling.clinic_policy and ceiling.value is not None, product
+        assert {"CLINIC-POLICY"} < set(ceiling.sources.values_list("code", flat=True)), product
+        assert ceiling.value >= product.effective_limit("session_max").value, product
+
+
+def test_daxxify_ceiling_leaves_room_for_an_override_above_its_labelled_250_units():
+    daxi = ref.Product.objects.get(code="DAXI")
+    assert daxi.effective_limit("session_max").value == 250
+    assert daxi.effective_limit("hard_ceiling").value == 300
+    assert daxi.limits.get(kind="hard_ceiling").verification == "unverified"  # no source reports above 250 U
+
+
+def test_the_shipped_hard_ceilings_and_session_maxima_per_product():
+    expected = {
+        "ONA": (300, 500),
+        "ABO": (1000, 1000),
+        "INCO": (400, 400),
+        "RIMA": (5000, 10000),
+        "DAXI": (250, 300),
+    }
+    for code, (session_max, ceiling) in expected.items():
+        product = ref.Product.objects.get(code=code)
+        assert product.effective_limit("session_max").value == session_max, code
+        assert product.effective_limit("hard_ceiling").value == ceiling, code
+
+
+def test_every_product_has_an_interval_and_an_scm_caution_row():
+    for product in ref.Product.objects.all():
+        assert product.effective_limit("min_interval_weeks").value is not None, product
+        scm_cautions = ref.Caution.objects.filter(muscle__code="SCM", products=product, code__startswith="SCM_DOSE_CAP")
+        assert scm_cautions.count() == 1, product
+
+
+def test_every_policy_setting_is_loaded_with_a_source_and_a_note():
+    values = {setting.code: setting.value for setting in ref.PolicySetting.objects.all()}
+    assert values == {
+        "near_session_max_fraction": Decimal("0.8"),
+        "min_volume_per_site_ml": Decimal("0.05"),
+        "max_volume_per_site_ml": Decimal("1"),
+        "median_multiple_warning": Decimal("2"),
+    }
+    for setting in ref.PolicySetting.objects.all():
+        assert setting.note.startswith("Clinic policy") and setting.sources.exists(), setting
 
 
 def test_every_listed_dilution_computes_to_the_strength_the_yaml_lists():

@@ -98,11 +98,29 @@ def test_the_muscle_page_lists_guidance_patterns_and_doses(client_for):
 
 def test_the_products_page_shows_the_limits_the_checks_apply(client_for):
     page = text(client_for("nurse").get(reverse("reference:products")))
-    assert "300 U Botox verified in source" in page
+    assert "300 U Botox (EU-type / Gulf PI)" in page
     assert "400 U Botox per 12 weeks" in page
-    assert "12 weeks verified in source" in page
-    assert "1000 U Dysport partly verified" in page
-    assert "not labelled unverified Not found in the retrieved text." in page  # Daxxify's interval
+    assert "D1 verified in source" in page
+    assert "1000 U Dysport" in page
+
+
+def test_reference_pages_show_one_table_per_product_with_every_check_and_no_blank_cell(client_for):
+    response = client_for("nurse").get(reverse("reference:products"))
+    html = response.content.decode()
+    page = text(response)
+    for code in ("ONA", "ABO", "INCO", "RIMA", "DAXI"):
+        assert f'id="checks-{code}"' in html
+    assert html.count("<td></td>") == 0
+    # Daxxify: its labelled maximum, the clinic's ceiling above it, and the clinic's interval, flagged so.
+    assert "Labelled maximum per session 250 U Daxxify" in page
+    assert "Hard ceiling per session 300 U Daxxify clinic policy" in page
+    assert "12 weeks clinic policy" in page
+    # A missing fact says so, and what the planner does instead.
+    assert "Sourced doses per muscle not labelled Instead: no sourced dose for any muscle; every row warns" in page
+    assert "Use within, after reconstitution not labelled Instead: no use-by time is checked." in page
+    # The clinic-policy thresholds.
+    assert "Dose above this multiple of a sourced median 2 clinic policy" in page
+    assert "Smallest plausible volume per site (mL) 0.05 clinic policy" in page
 
 
 def test_a_product_page_speaks_only_its_own_units(client_for):

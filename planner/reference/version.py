@@ -1,0 +1,64 @@
+"""The reference data version: a counter bumped in the same transaction as every reference change.
+
+Each worker caches the reference inputs of the safety checks per process, keyed by this version, and
+reads the version before every check (one query). A change commits together with its bump, and the
+bump is an UPDATE of one row: concurrent changes queue on that row lock and each commits a higher
+number than the one before it, whatever order they started in. So the next check after any commit
+sees a version it has not cached, and reloads.
+
+`bump` is wired to every reference model's save, delete and many-to-many change (planner.apps), so the
+loader, the admin and the CSV import all bump it; none of them writes reference rows in bulk.
+"""
+
+import itertools
+
+from django.db import connection, transaction
+from django.db.models import F
+
+from planner.models import ReferenceVersion
+
+ROW = 1
+_tokens = itertools.count(1)
+
+
+class _UncommittedChange:
+    """Registered with on_commit by the first bump of a transaction. While it waits in the connection's
+    on-commit queue, the transaction holds an uncommitted reference change; Django drops it from the queue
+    when the transaction (or the savepoint that made the change) rolls back, and runs it on commit."""
+
+    def __init__(self):
+        self.token = next(_tokens)
+
+    def __call__(self):
+        pass  # committed: the change is everyone's now
+
+
+def current():
+    """The committed version (or this transaction's own, if it changed reference data)."""
+    return ReferenceVersion.objects.filter(pk=ROW).values_list("value", flat=True).first() or 0
+
+
+def bump(**_signal_kwargs):
+    """value = value + 1, in the current transaction. Accepts (and ignores) a signal's arguments."""
+    if not ReferenceVersion.objects.filter(pk=ROW).update(value=F("value") + 1):
+        # The migration creates the row; a test database flushed between tests has none.
+        ReferenceVersion.objects.get_or_create(pk=ROW, defaults={"value": 1})
+    if connection.in_atomic_block and _pending() is None:
+        transaction.on_commit(_UncommittedChange())
+
+
+def _pending():
+    queued = (func for _savepoints, func, _robust in connection.run_on_commit)
+    return next((func for func in queued if isinstance(func, _UncommittedChange)), None)
+
+
+def uncommitted_change():
+    """None, or a token unique to the open transaction that has changed reference data and not committed.
+
+    A version read inside such a transaction may be rolled back and then reused by another change: what
+    is cached with it is also keyed by this token, which no other transaction ever holds.
+    """
+    if not connection.in_atomic_block:
+        return None
+    change = _pending()
+    return change.token if change is not None else None

@@ -1,0 +1,116 @@
+"""The reference version: bumped with every reference change, read by every check (issue 13)."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+
+from planner import models as ref
+from planner import selectors
+from planner.reference import version
+from planner.reference.loader import load_reference
+from tests.planner.factories_reference import LimitFactory, ProductFactory, SourceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def committed():
+    """Runs a change in its own transaction, then drops its pending on-commit marker as a real commit would
+    (the test's own transaction never commits)."""
+
+    def run(change):
+        with transaction.atomic():
+            result = change()
+        connection.run_on_commit = [
+            entry for entry in connection.run_on_commit if not isinstance(entry[1], version._UncommittedChange)
+        ]
+        return result
+
+    return run
+
+
+def _session_max(product):
+    return selectors.reference_inputs(product).limits.session_max.value
+
+
+def _set_value(limit, value):
+    limit.value = Decimal(value)
+    limit.save()
+
+
+def test_reference_version_edit_is_seen_by_the_next_check_even_when_the_cache_holds_an_older_version(committed):
+    limit = committed(lambda: LimitFactory(value=Decimal(1000)))
+    product = limit.product
+    assert _session_max(product) == 1000
+    cached_version = version.current()
+    assert (product.pk, cached_version, None) in selectors._reference_cache
+
+    committed(lambda: _set_value(limit, 800))
+
+    assert version.current() > cached_version
+    assert _session_max(product) == 800
+    assert list(selectors._reference_cache) == [(product.pk, version.current(), None)]
+
+
+def test_reference_version_two_edits_committed_out_of_order_end_at_the_newest(committed):
+    """Edit A reads its row first but commits last; a worker caches in between. Each commit bumps the one
+    counter row, so A's commit is a version the worker has not cached, whatever order the edits began in."""
+    limit = committed(lambda: LimitFactory(value=Decimal(1000)))
+    product = limit.product
+    ceiling = committed(lambda: LimitFactory(product=product, kind=ref.ProductLimit.Kind.HARD_CEILING, value=1500))
+    stale_copy_for_edit_a = ref.ProductLimit.objects.get(pk=ceiling.pk)  # A starts: reads the row
+
+    committed(lambda: _set_value(limit, 900))  # B commits first
+    assert _session_max(product) == 900  # a worker caches the state after B
+    after_b = version.current()
+
+    committed(lambda: _set_value(stale_copy_for_edit_a, 1200))  # A commits last
+    assert version.current() == after_b + 1
+    inputs = selectors.reference_inputs(product)
+    assert inputs.limits.session_max.value == 900
+    assert ref.ProductLimit.objects.get(pk=ceiling.pk).value == 1200
+    assert (product.pk, after_b, None) not in selectors._reference_cache
+
+
+def test_reference_version_what_an_uncommitted_change_reads_is_cached_for_its_transaction_only():
+    limit = LimitFactory(value=Decimal(1000))  # inside the test's transaction: never committed
+    token = version.uncommitted_change()
+    assert token
+    inputs = selectors.reference_inputs(limit.product)
+    assert selectors.reference_inputs(limit.product) is inputs
+    assert list(selectors._reference_cache) == [(limit.product.pk, version.current(), token)]
+
+    # Once this change is rolled back, the same version number (committed by another change) misses it.
+    with transaction.atomic():
+        rolled_back = LimitFactory(product=limit.product, kind="hard_ceiling", value=Decimal(2000))
+        assert version.uncommitted_change() == token
+        transaction.set_rollback(True)
+    assert rolled_back.pk and version.uncommitted_change() == token  # the outer change still pending
+    connection.run_on_commit = []  # the outer transaction rolled back too
+    assert version.uncommitted_change() is None
+    assert selectors.reference_inputs(limit.product) is not inputs
+
+
+def test_reference_version_every_kind_of_reference_change_bumps_it(committed):
+    def bumps(change):
+        before = version.current()
+        committed(change)
+        return version.current() > before
+
+    product = committed(ProductFactory)
+    source = committed(lambda: SourceFactory(code="X1"))
+    assert bumps(lambda: source.save())
+    assert bumps(lambda: product.sources.add(source))
+    assert bumps(lambda: product.sources.remove(source))
+    caution = committed(lambda: ref.Caution.objects.create(code="TEST_CAUTION", text="a caution"))
+    assert bumps(lambda: caution.products.set([product]))
+    assert bumps(lambda: ref.PolicySetting.objects.create(code="median_multiple_warning", value=2, note="test"))
+    source.is_active = False  # reference rows are deactivated, never deleted
+    assert bumps(lambda: source.save())
+
+
+def test_reference_version_loadreference_bumps_it(committed):
+    before = version.current()
+    committed(load_reference)
+    assert version.current() > before
