@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("planner", "0007_safety_limits_contract"),
+        ("planner", "0009_reference_version"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
