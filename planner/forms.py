@@ -143,15 +143,17 @@ class PreparationForm(forms.Form):
     def __init__(self, *args, product=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.product = product
-        if product is not None and product.vial_sizes:
-            sizes = ", ".join(f"{size:g}" for size in product.vial_sizes)
+        if product is not None and product.vial_sizes_problem:
+            self.fields["vial_units"].help_text = product.vial_sizes_problem
+        elif product is not None and product.usable_vial_sizes:
+            sizes = ", ".join(f"{size:g}" for size in product.usable_vial_sizes)
             self.fields["vial_units"].help_text = f"{product.brand_name} comes in {sizes} U vials."
 
     def clean(self):
         cleaned = super().clean()
         product = self.product
         vial = cleaned.get("vial_units")
-        sizes = [float(size) for size in product.vial_sizes] if product is not None else []
+        sizes = [float(size) for size in product.usable_vial_sizes] if product is not None else []
         if vial is not None and sizes and float(vial) not in sizes:
             listed = ", ".join(f"{size:g}" for size in sizes)
             self.add_error("vial_units", f"{product.brand_name} vials hold {listed} units.")

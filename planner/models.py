@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from patients import colcap
 from patients.audit.managers import AuditedManager, AuditedQuerySet
+from planner.reference import numbers
 from planner.reference.dilution import DilutionError, strength_for
 from planner.reference.formatting import amount, span
 from planner.reference.limits import LimitRow, effective_limit
@@ -27,6 +28,9 @@ from planner.reference.limits import LimitRow, effective_limit
 # ---------------------------------------------------------------------------------------------
 
 POSITIVE = MinValueValidator(Decimal("0.01"), message="Must be greater than zero.")
+# The plausible ceilings of reference numbers (planner.reference.numbers): a typo like 1e6 is refused.
+MAX_UNITS = MaxValueValidator(numbers.UNITS.high, message=f"Must be at most {numbers.UNITS.high} units.")
+MAX_ML = MaxValueValidator(numbers.ML.high, message=f"Must be at most {numbers.ML.high} mL.")
 
 
 def units_field(verbose_name, help_text=""):
@@ -37,7 +41,7 @@ def units_field(verbose_name, help_text=""):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[POSITIVE],
+        validators=[POSITIVE, MAX_UNITS],
         help_text=help_text,
     )
 
@@ -354,8 +358,21 @@ class Product(Sourced):
         return f"{amount(c)} {self.units_label} per mL as supplied" if c else ""
 
     @property
+    def usable_vial_sizes(self):
+        """The vial sizes as Decimals; [] when the stored list is out of range (see vial_sizes_problem)."""
+        return numbers.usable_vial_sizes(self.vial_sizes)
+
+    @property
+    def vial_sizes_problem(self):
+        """Why the stored vial sizes cannot be used ("" when they can): a row saved before validation."""
+        problem = numbers.vial_sizes_problem(self.vial_sizes)
+        if not problem:
+            return ""
+        return f"{self.brand_name}'s vial sizes in the reference data are not valid ({problem}) Ask a reference admin."
+
+    @property
     def vial_sizes_text(self):
-        return ", ".join(amount(size) for size in self.vial_sizes)
+        return ", ".join(amount(size) for size in self.usable_vial_sizes) or "vial sizes not valid"
 
     @property
     def units_label(self):
@@ -363,13 +380,9 @@ class Product(Sourced):
         return f"U {self.brand_name}"
 
     def clean(self):
-        sizes = self.vial_sizes
-        if (
-            not isinstance(sizes, list)
-            or not sizes
-            or not all(isinstance(size, int | float) and not isinstance(size, bool) and size > 0 for size in sizes)
-        ):
-            raise ValidationError({"vial_sizes": "List the units per vial as positive numbers, at least one."})
+        problem = numbers.vial_sizes_problem(self.vial_sizes)
+        if problem:
+            raise ValidationError({"vial_sizes": problem})
         if self.form == self.Form.SOLUTION and not self.concentration_units_per_ml:
             raise ValidationError({"concentration_units_per_ml": "A ready-to-use solution needs its concentration."})
 
@@ -414,7 +427,7 @@ class ProductLimit(Sourced):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[POSITIVE],
+        validators=[POSITIVE, MAX_UNITS],
         help_text="Units of this product (weeks for the interval). Leave empty when the label gives none.",
     )
     value_upper = models.DecimalField(
@@ -423,11 +436,15 @@ class ProductLimit(Sourced):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[POSITIVE],
+        validators=[POSITIVE, MAX_UNITS],
         help_text="Only when the source gives a range, such as 50-75 U steps.",
     )
     period_weeks = models.PositiveSmallIntegerField(
-        "period (weeks)", null=True, blank=True, help_text="For a cumulative maximum: the period it covers."
+        "period (weeks)",
+        null=True,
+        blank=True,
+        validators=numbers.WEEKS.validators(),
+        help_text="For a cumulative maximum: the period it covers.",
     )
     note = models.TextField("note", blank=True)
     clinic_policy = models.BooleanField(
@@ -539,7 +556,7 @@ class DoseGuideline(Sourced):
     per_site_min = units_field("per site, from (units)")
     per_site_max = units_field("per site, to (units)")
     typical_sites = models.PositiveSmallIntegerField(
-        "typical number of sites", null=True, blank=True, validators=[MinValueValidator(1)]
+        "typical number of sites", null=True, blank=True, validators=numbers.SITES.validators()
     )
     per = models.CharField("dose is", max_length=10, choices=Per.choices, blank=True)
     context = models.CharField("context", max_length=200, blank=True)
@@ -629,7 +646,7 @@ class DiluentVolume(Sourced):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[POSITIVE],
+        validators=[POSITIVE, MAX_UNITS],
         help_text="Empty for every presentation of a ready-to-use solution.",
     )
     diluent_ml = models.DecimalField(
@@ -638,7 +655,7 @@ class DiluentVolume(Sourced):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal(0))],
+        validators=[MinValueValidator(Decimal(0)), MAX_ML],
         help_text="0.9% sodium chloride added. 0 for a ready-to-use solution; empty when not known.",
     )
     note = models.TextField("note", blank=True)
@@ -756,7 +773,7 @@ class PolicySetting(Sourced):
         MEDIAN_MULTIPLE_WARNING = "median_multiple_warning", "dose above this multiple of a sourced median"
 
     code = models.CharField("setting", max_length=40, choices=Code.choices, unique=True)
-    value = models.DecimalField("value", max_digits=8, decimal_places=3, validators=[POSITIVE])
+    value = models.DecimalField("value", max_digits=8, decimal_places=3, validators=[POSITIVE, MAX_UNITS])
     note = models.TextField("why this value", blank=True)
 
     class Meta:
