@@ -79,7 +79,32 @@ class RowForm(forms.Form):
             self.cleaned_data = {"remove": True}
 
 
-class BaseRowFormSet(forms.BaseFormSet):
+MALFORMED_ROWS = (
+    "The list of rows was not sent correctly ({problem}): nothing was saved. Reload the page and try again."
+)
+
+
+class StrictFormSet(forms.BaseFormSet):
+    """A formset that refuses a malformed row count instead of reading it as "no rows".
+
+    Django reads rows-TOTAL_FORMS=-1 as zero forms, so saving such a request removed every row; a count
+    that is missing, not a number or negative is refused, and nothing is saved.
+    """
+
+    default_error_messages = {
+        "missing_management_form": MALFORMED_ROWS.replace("{problem}", "%(field_names)s missing or not a number"),
+    }
+
+    def clean(self):
+        counts = self.management_form.cleaned_data
+        total, initial = counts.get(forms.formsets.TOTAL_FORM_COUNT), counts.get(forms.formsets.INITIAL_FORM_COUNT)
+        if total is None or initial is None:
+            return  # the management form's own error says which field is missing
+        if total < 0 or initial < 0:
+            raise ValidationError(MALFORMED_ROWS.format(problem="a negative count"), code="malformed_formset")
+
+
+class BaseRowFormSet(StrictFormSet):
     def get_form_kwargs(self, index):
         # One query for every row's muscle, instead of one per row.
         return {**super().get_form_kwargs(index), "muscles": self.active_muscles}
@@ -89,6 +114,7 @@ class BaseRowFormSet(forms.BaseFormSet):
         return self.form.base_fields["muscle"].queryset.in_bulk()
 
     def clean(self):
+        super().clean()
         if any(self.errors):
             return
         seen = set()

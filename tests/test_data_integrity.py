@@ -182,3 +182,29 @@ def test_csv_import_accepts_the_strict_boolean_words(reference):
         assert not result.has_errors() and not result.has_validation_errors(), word
         assert not ref.DoseGuideline.objects.filter(muscle__code="SCALENUS_MEDIUS", product__code="ABO").exists()
         assert StrictBooleanWidget().clean(word) is expected
+
+
+# --- 6. Malformed formsets ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("total", ["-1", "-40", "abc", "", "41", "99999"])
+def test_malformed_formset_total_forms_is_refused_and_no_row_is_deleted(reference, client, neurologist, total):
+    session = _draft_with_product(neurologist)
+    client.force_login(neurologist)
+    before = list(session.injections.values_list("muscle__code", "side", "dose"))
+    payload = {
+        "product": session.product_id,
+        "default_guidance": "anatomical",
+        "version": session.version,
+        "rows-TOTAL_FORMS": total,
+        "rows-INITIAL_FORMS": "1",
+        "rows-MIN_NUM_FORMS": "0",
+        "rows-MAX_NUM_FORMS": "40",
+        "action": "save",
+    }
+
+    response = client.post(reverse("plans:editor", args=[session.pk]), payload)
+
+    assert response.status_code == 400
+    assert "not sent correctly" in page_text(response) or "at most 40" in page_text(response)
+    assert list(session.injections.values_list("muscle__code", "side", "dose")) == before
