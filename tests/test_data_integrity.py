@@ -208,3 +208,102 @@ def test_malformed_formset_total_forms_is_refused_and_no_row_is_deleted(referenc
     assert response.status_code == 400
     assert "not sent correctly" in page_text(response) or "at most 40" in page_text(response)
     assert list(session.injections.values_list("muscle__code", "side", "dose")) == before
+
+
+# --- 4. Double-submitted booking ------------------------------------------------------------------
+
+
+def test_double_submitted_booking_creates_one_visit(client, nurse):
+    patient = PatientFactory()
+    client.force_login(nurse)
+    url = reverse("patients:visit_book", args=[patient.pk])
+    day = TODAY + dt.timedelta(days=7)
+    payload = {"date": day.isoformat(), "notes": "", "version": ""}
+
+    first = client.post(url, payload)
+    second = client.post(url, payload)
+
+    assert first.status_code == 302
+    assert second.status_code == 200
+    assert f"This patient already has a visit on {day:%d %b %Y}" in page_text(second)
+    assert patient.visits.filter(date=day).count() == 1
+
+
+def test_double_booking_is_refused_by_the_database_too(nurse):
+    from django.db import IntegrityError, transaction
+
+    from patients.models import Visit
+
+    visit = VisitFactory(date=TODAY)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Visit.objects.create(patient=visit.patient, date=TODAY)
+
+
+def test_moving_a_visit_onto_a_day_with_another_visit_is_refused(nurse):
+    from patients import services
+
+    visit = VisitFactory(date=TODAY + dt.timedelta(days=3), status="scheduled")
+    other = VisitFactory(patient=visit.patient, date=TODAY + dt.timedelta(days=10), status="scheduled")
+    with pytest.raises(ValidationError) as caught:
+        services.visit_update(visit=other, date=visit.date, notes="", acting_user=nurse)
+    assert "already has a visit" in str(caught.value.message_dict["date"])
+
+
+# --- 5. Free-text length --------------------------------------------------------------------------
+
+MEGABYTE = "x" * 1_000_000
+
+
+def test_free_text_has_a_length_limit_on_patient_notes(client, nurse):
+    from patients.freetext import NOTES_MAX_LENGTH
+
+    patient = PatientFactory(notes="short")
+    client.force_login(nurse)
+    url = reverse("patients:patient_edit", args=[patient.pk])
+    form = client.get(url).context["form"]
+    payload = {name: form[name].value() or "" for name in form.fields}
+    payload.update(notes=MEGABYTE, toxin_naive="on" if patient.toxin_naive else "")
+    payload["date_of_birth"] = patient.date_of_birth.isoformat()
+
+    response = client.post(url, payload)
+
+    assert response.status_code == 200
+    assert f"at most {NOTES_MAX_LENGTH} characters" in page_text(response)
+    patient.refresh_from_db()
+    assert patient.notes == "short"
+    assert patient.history.count() == 1
+
+
+@pytest.mark.parametrize(
+    "model_field", ["Patient.notes", "Visit.notes", "PostureAssessment.notes", "AdverseEvent.details"]
+)
+def test_free_text_has_a_length_limit_at_the_model(model_field):
+    from patients import models
+
+    model, field = model_field.split(".")
+    with pytest.raises(ValidationError, match="at most"):
+        getattr(models, model)._meta.get_field(field).run_validators(MEGABYTE)
+
+
+def test_free_text_has_a_length_limit_on_the_posture_notes():
+    from patients.forms import PostureAssessmentForm
+
+    form = PostureAssessmentForm({"notes": MEGABYTE, "version": ""})
+    assert not form.is_valid() and "notes" in form.errors
+
+
+# --- Deactivating a patient whose stored MRN predates the MRN rule ----------------------------------
+
+
+def test_deactivating_a_patient_with_an_invalid_stored_mrn_does_not_fail(client, nurse):
+    patient = PatientFactory()
+    patient.mrn = "not an mrn!"
+    patient.save()  # save() does not validate: an MRN stored before the MRN rule
+    client.force_login(nurse)
+
+    response = client.post(reverse("patients:patient_deactivate", args=[patient.pk]))
+
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert patient.active is False
+    assert patient.history.first().history_user == nurse
