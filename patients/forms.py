@@ -26,15 +26,18 @@ class VersionedForm(forms.Form):
     """An edit form that carries the version of the record it shows (services.record_version).
 
     Sent back on save, it lets the service refuse to overwrite a save someone made in between
-    (services.StaleRecordError). The field is required: a post without it (an old page, a script)
-    used to skip the check and overwrite a newer save. Empty is a version: "the record did not exist".
+    (services.StaleRecordError). Empty is a version too: "the record did not exist yet".
+
+    The view gives the record's current version as ``initial``; when the record exists, a post without
+    the field (an old page, a script) is refused: it used to skip the check and overwrite a newer save.
+    A post without it for a record that does not exist yet is read as "I saw none".
     """
 
     version = forms.CharField(required=False, strip=False, max_length=64, widget=forms.HiddenInput)
 
     def clean(self):
         cleaned = super().clean()
-        if self.add_prefix("version") not in self.data:
+        if self.add_prefix("version") not in self.data and self.initial.get("version"):
             raise ValidationError(MISSING_VERSION, code="stale")
         return cleaned
 

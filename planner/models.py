@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from patients import colcap
 from patients.audit.managers import AuditedManager, AuditedQuerySet
+from patients.freetext import NOTES_MAX_LENGTH, limit
 from planner.reference import numbers
 from planner.reference.dilution import DilutionError, strength_for
 from planner.reference.formatting import amount, span
@@ -44,6 +45,11 @@ def units_field(verbose_name, help_text=""):
         validators=[POSITIVE, MAX_UNITS],
         help_text=help_text,
     )
+
+
+def reference_text(verbose_name, **kwargs):
+    """A free-text field of reference data, with the same ceiling as clinical notes (patients.freetext)."""
+    return models.TextField(verbose_name, max_length=NOTES_MAX_LENGTH, validators=[limit(NOTES_MAX_LENGTH)], **kwargs)
 
 
 def positive_or_null(field):
@@ -101,7 +107,7 @@ class Source(ReferenceRow):
     code = models.CharField(
         "code", max_length=20, unique=True, help_text="Short code the data set cites, such as S6a or D14."
     )
-    citation = models.TextField("citation")
+    citation = reference_text("citation")
     url = models.URLField("URL", max_length=500, blank=True)
     history = HistoricalRecords(excluded_fields=["loaded_hash", "loaded_key"])
 
@@ -180,8 +186,8 @@ class Muscle(Sourced):
         choices=Guidance.choices,
         help_text="Whether injecting this muscle needs EMG or ultrasound guidance.",
     )
-    notes = models.TextField("notes", blank=True)
-    caution = models.TextField("caution", blank=True)
+    notes = reference_text("notes", blank=True)
+    caution = reference_text("caution", blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -219,7 +225,7 @@ class PosturePattern(Sourced):
         help_text="Whether the posture has a side (left or right). Sagittal postures have none.",
     )
     joints = models.CharField("joints", max_length=100, blank=True)
-    definition = models.TextField("definition")
+    definition = reference_text("definition")
 
     class Meta:
         ordering = ["id"]
@@ -290,7 +296,7 @@ class SuggestionRule(Sourced):
     needs_review = models.BooleanField(
         "needs review", default=False, help_text="Sources conflict, or the primary tables were not retrieved."
     )
-    note = models.TextField("note", blank=True)
+    note = reference_text("note", blank=True)
 
     class Meta:
         ordering = ["pattern_id", "priority", "muscle__name"]  # "primary" sorts before "secondary"
@@ -335,7 +341,7 @@ class Product(Sourced):
         "concentration (units per mL)", "Only for a ready-to-use solution: units per mL as supplied."
     )
     presentation_note = models.CharField("presentations", max_length=200, blank=True)
-    notes = models.TextField("notes", blank=True)
+    notes = reference_text("notes", blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -446,7 +452,7 @@ class ProductLimit(Sourced):
         validators=numbers.WEEKS.validators(),
         help_text="For a cumulative maximum: the period it covers.",
     )
-    note = models.TextField("note", blank=True)
+    note = reference_text("note", blank=True)
     clinic_policy = models.BooleanField(
         "clinic policy",
         default=False,
@@ -560,7 +566,7 @@ class DoseGuideline(Sourced):
     )
     per = models.CharField("dose is", max_length=10, choices=Per.choices, blank=True)
     context = models.CharField("context", max_length=200, blank=True)
-    note = models.TextField("note", blank=True)
+    note = reference_text("note", blank=True)
 
     class Meta:
         ordering = ["product_id", "muscle__name", "kind"]
@@ -658,7 +664,7 @@ class DiluentVolume(Sourced):
         validators=[MinValueValidator(Decimal(0)), MAX_ML],
         help_text="0.9% sodium chloride added. 0 for a ready-to-use solution; empty when not known.",
     )
-    note = models.TextField("note", blank=True)
+    note = reference_text("note", blank=True)
 
     class Meta:
         ordering = ["product_id", "vial_units", "diluent_ml"]
@@ -726,7 +732,7 @@ class Caution(Sourced):
     threshold_units = units_field(
         "threshold (units)", "Where the caution has a number: in the units of its one product."
     )
-    text = models.TextField("caution")
+    text = reference_text("caution")
     clinic_policy = models.BooleanField(
         "clinic policy",
         default=False,
@@ -774,7 +780,7 @@ class PolicySetting(Sourced):
 
     code = models.CharField("setting", max_length=40, choices=Code.choices, unique=True)
     value = models.DecimalField("value", max_digits=8, decimal_places=3, validators=[POSITIVE, MAX_UNITS])
-    note = models.TextField("why this value", blank=True)
+    note = reference_text("why this value", blank=True)
 
     class Meta:
         ordering = ["code"]
