@@ -6,6 +6,7 @@ neurologist) gets 403 on every URL of these screens, not the admin's login page:
 in, and this is simply not theirs. Nothing is deleted here: rows are deactivated.
 """
 
+import json
 import re
 from decimal import Decimal
 from functools import wraps
@@ -27,7 +28,6 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from planner import models as ref
 from planner.reference import numbers
-from planner.reference.formatting import amount
 from planner.reference.loader import TABLE_BY_MODEL, current_values, fingerprint
 from planner.reference_forms import ProductAdminForm, SourcedAdminForm
 
@@ -118,7 +118,7 @@ class VialSizesWidget(widgets.Widget):
             raise ValueError(" ".join(error.messages)) from None
 
     def render(self, value, obj=None, **kwargs):
-        return ", ".join(amount(size) for size in value or [])
+        return json.dumps(value)  # as the export always wrote it: "[50, 100]"
 
 
 STRICT_WIDGETS = {

@@ -307,3 +307,29 @@ def test_deactivating_a_patient_with_an_invalid_stored_mrn_does_not_fail(client,
     patient.refresh_from_db()
     assert patient.active is False
     assert patient.history.first().history_user == nurse
+
+
+# --- 3. Lost update on a plan ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", [None, "", "0", "abc"])
+def test_lost_update_a_plan_saved_without_its_current_version_is_refused(reference, client, neurologist, version):
+    session = _draft_with_product(neurologist)
+    client.force_login(neurologist)
+    before = list(session.injections.values_list("muscle__code", "side", "dose"))
+    payload = {
+        "product": session.product_id,
+        "default_guidance": "anatomical",
+        "rows-TOTAL_FORMS": "0",
+        "rows-INITIAL_FORMS": "1",
+        "rows-MIN_NUM_FORMS": "0",
+        "rows-MAX_NUM_FORMS": "40",
+        "action": "save",
+    }
+    if version is not None:
+        payload["version"] = version
+
+    response = client.post(reverse("plans:editor", args=[session.pk]), payload)
+
+    assert response.status_code in (200, 400)
+    assert list(session.injections.values_list("muscle__code", "side", "dose")) == before
