@@ -33,7 +33,7 @@ class VersionedForm(forms.Form):
     A post without it for a record that does not exist yet is read as "I saw none".
     """
 
-    version = forms.CharField(required=False, strip=False, max_length=64, widget=forms.HiddenInput)
+    version = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
 
     def clean(self):
         cleaned = super().clean()

@@ -263,14 +263,6 @@ def test_a_version_that_was_tampered_with_is_refused_with_the_message_not_an_err
     assert Visit.objects.get(pk=visit.pk).notes == ""
 
 
-def test_a_post_without_a_version_field_is_not_checked(nora):
-    """Scripts and older pages that send no version at all are saved as before (last save wins)."""
-    visit = VisitFactory(date=date(2026, 6, 20), status=Visit.Status.SCHEDULED)
-    url = reverse("patients:visit_edit", args=[visit.pk])
-    assert signed_in(nora).post(url, {"date": "2026-06-20", "notes": "no version"}).status_code == 302
-    assert Visit.objects.get(pk=visit.pk).notes == "no version"
-
-
 # --- the services ---
 
 
