@@ -180,7 +180,9 @@ class PreparationForm(forms.Form):
         product = self.product
         vial = cleaned.get("vial_units")
         sizes = [float(size) for size in product.usable_vial_sizes] if product is not None else []
-        if vial is not None and sizes and float(vial) not in sizes:
+        if product is not None and product.vial_sizes_problem:
+            self.add_error("vial_units", product.vial_sizes_problem)
+        elif vial is not None and sizes and float(vial) not in sizes:
             listed = ", ".join(f"{size:g}" for size in sizes)
             self.add_error("vial_units", f"{product.brand_name} vials hold {listed} units.")
         diluent = cleaned.get("diluent_ml")
