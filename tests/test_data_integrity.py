@@ -101,6 +101,16 @@ def test_reference_numbers_stored_out_of_range_do_not_break_the_preparation_page
 
     assert response.status_code == 200
     assert "vial sizes" in page_text(response).lower()
+    prepare = {
+        "lot_number": "A1",
+        "lot_expiry": (TODAY + dt.timedelta(days=90)).isoformat(),
+        "vial_units": "100",
+        "vial_count": "1",
+        "diluent_ml": "2",
+        "version": session.version,
+    }
+    refused = client.post(reverse("plans:prepare", args=[session.pk]), prepare)
+    assert refused.status_code == 200 and "not valid" in page_text(refused)
     client.force_login(neurologist)
     assert client.get(reverse("plans:editor", args=[session.pk])).status_code == 200
     for url in (reverse("reference:products"), reverse("reference:product", args=[product.code])):
