@@ -341,5 +341,5 @@ def test_lost_update_a_plan_saved_without_its_current_version_is_refused(referen
 
     response = client.post(reverse("plans:editor", args=[session.pk]), payload)
 
-    assert response.status_code in (200, 400)
+    assert response.status_code in (200, 400, 409)
     assert list(session.injections.values_list("muscle__code", "side", "dose")) == before
