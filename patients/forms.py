@@ -3,10 +3,12 @@
 from dataclasses import dataclass
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from patients import posture, scoring
 from patients.colcap import COMPONENTS, Direction, Plane
+from patients.freetext import NOTES_MAX_LENGTH
 from patients.models import AdverseEvent, Patient, Visit, VisitOutcome
 from patients.services import PATIENT_FIELDS
 
@@ -14,19 +16,32 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 NOT_SCORED = ""
 
 
+MISSING_VERSION = (
+    "This record may have been changed by someone else since you opened it; reload the page and make your "
+    "changes again. Nothing was saved."
+)
+
+
 class VersionedForm(forms.Form):
     """An edit form that carries the version of the record it shows (services.record_version).
 
     Sent back on save, it lets the service refuse to overwrite a save someone made in between
-    (services.StaleRecordError). A request without the field at all (a script, not this page)
-    is not checked: seen_version() is None.
+    (services.StaleRecordError). Empty is a version too: "the record did not exist yet".
+
+    The view gives the record's current version as ``initial``; when the record exists, a post without
+    the field (an old page, a script) is refused: it used to skip the check and overwrite a newer save.
+    A post without it for a record that does not exist yet is read as "I saw none".
     """
 
     version = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
 
+    def clean(self):
+        cleaned = super().clean()
+        if self.add_prefix("version") not in self.data and self.initial.get("version"):
+            raise ValidationError(MISSING_VERSION, code="stale")
+        return cleaned
+
     def seen_version(self):
-        if self.add_prefix("version") not in self.data:
-            return None
         return self.cleaned_data.get("version", "")
 
 
@@ -136,7 +151,7 @@ def _severity_label(component, value):
 class PostureAssessmentForm(VersionedForm):
     """One row per Col-Cap component: present, direction (lateral ones only) and severity."""
 
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(required=False, max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, findings=(), **kwargs):
         initial = kwargs.pop("initial", {}) or {}

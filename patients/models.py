@@ -22,6 +22,7 @@ from simple_history.models import HistoricalRecords
 from patients import posture, scoring
 from patients.audit.managers import AuditedManager
 from patients.colcap import BY_CODE, CODE_CHOICES, COMPONENTS, Direction
+from patients.freetext import NOTES_MAX_LENGTH, limit
 from patients.text import MRN_MAX_LENGTH, MRN_RULE, mrn_is_valid, normalise_mrn, patient_search_key
 
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
@@ -78,7 +79,7 @@ class Patient(models.Model):
         default=Swallowing.NOT_ASSESSED,
         help_text="Swallowing before any injection; dysphagia may be present before treatment.",
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=NOTES_MAX_LENGTH, validators=[limit(NOTES_MAX_LENGTH)])
     active = models.BooleanField(default=True, help_text="Inactive patients are kept, never deleted.")
     # Unidecode + casefold of the names and MRN, rebuilt on every save (patients.text).
     search_key = models.CharField(max_length=300, db_index=True, editable=False)
@@ -181,7 +182,7 @@ class Visit(models.Model):
         related_name="+",
         help_text="Who recorded the visit (set when recording starts).",
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=NOTES_MAX_LENGTH, validators=[limit(NOTES_MAX_LENGTH)])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -196,6 +197,8 @@ class Visit(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=["scheduled", "in_progress", "completed"]), name="visit_status_valid"
             ),
+            # One visit per patient per day: a double-submitted booking must not create a second one.
+            models.UniqueConstraint(fields=["patient", "date"], name="visit_once_per_patient_per_day"),
         ]
 
     def __str__(self):
@@ -232,7 +235,7 @@ class PostureAssessment(models.Model):
     """The Col-Cap posture at one visit: one row here, one PostureComponent per present pattern."""
 
     visit = models.OneToOneField(Visit, on_delete=models.PROTECT, related_name="posture_assessment")
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=NOTES_MAX_LENGTH, validators=[limit(NOTES_MAX_LENGTH)])
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -533,7 +536,7 @@ class AdverseEvent(models.Model):
         help_text=f"Leave blank while it lasts; at most {MAX_DURATION_DAYS}.",
     )
     action_taken = models.CharField(max_length=20, choices=Action.choices, default=Action.NONE)
-    details = models.TextField(blank=True)
+    details = models.TextField(blank=True, max_length=NOTES_MAX_LENGTH, validators=[limit(NOTES_MAX_LENGTH)])
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

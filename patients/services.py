@@ -227,18 +227,30 @@ def patient_update(*, patient, acting_user, seen_version=None, **changes):
     return _save_patient(patient, acting_user)
 
 
+def _save_flag(patient, acting_user, name, value):
+    """Set one yes/no flag on the patient and save only it.
+
+    The rest of the record is not validated again: a stored value that today's rules refuse (an MRN
+    from before the MRN rule) must not stop a deactivation with an error page; it is corrected in the
+    edit form, which validates everything.
+    """
+    _lock(patient)
+    setattr(patient, name, value)
+    patient._history_user = acting_user
+    patient.save(update_fields=[name, "updated_at"])
+    return patient
+
+
 @transaction.atomic
 def patient_deactivate(*, patient, acting_user):
     """Hide the patient from the active list and stop new bookings. Nothing is deleted."""
-    patient.active = False
-    return _save(patient, acting_user, validate_constraints=False)
+    return _save_flag(patient, acting_user, "active", False)
 
 
 @transaction.atomic
 def patient_reactivate(*, patient, acting_user):
-    patient.active = True
     _check_mrn_free(patient.mrn, exclude_pk=patient.pk)
-    return _save(patient, acting_user, validate_constraints=False)
+    return _save_flag(patient, acting_user, "active", True)
 
 
 @transaction.atomic
@@ -246,8 +258,7 @@ def patient_clear_toxin_naive(*, patient, acting_user):
     """The patient has now had toxin: the planner calls this when a first session is signed."""
     if not patient.toxin_naive:
         return patient
-    patient.toxin_naive = False
-    return _save(patient, acting_user, validate_constraints=False)
+    return _save_flag(patient, acting_user, "toxin_naive", False)
 
 
 def _require_active(patient, message="This patient is inactive: reactivate them first."):
@@ -255,21 +266,47 @@ def _require_active(patient, message="This patient is inactive: reactivate them 
         raise ValidationError(message, code="inactive_patient")
 
 
+def _check_day_free(patient, date, *, exclude_pk=None):
+    """One visit per patient per day: a booking sent twice (a double click, a resubmitted form) is refused.
+
+    The caller holds the patient's row lock, so two bookings for the same day cannot both pass; the
+    database's unique constraint backs this up.
+    """
+    if date and Visit.objects.filter(patient=patient, date=date).exclude(pk=exclude_pk).exists():
+        raise ValidationError(
+            {"date": f"This patient already has a visit on {date:%d %b %Y}: open that visit instead."},
+            code="visit_exists",
+        )
+
+
+def _save_visit(visit, acting_user):
+    try:
+        with transaction.atomic():
+            return _save(visit, acting_user)
+    except IntegrityError:
+        _check_day_free(visit.patient, visit.date, exclude_pk=visit.pk)  # another request booked it meanwhile
+        raise
+
+
 @transaction.atomic
 def visit_book(*, patient, date, notes="", acting_user):
-    """A scheduled visit. The date may not be before birth nor more than a year ahead."""
+    """A scheduled visit. The date may not be before birth nor more than a year ahead, nor a day the
+    patient already has a visit."""
+    _lock(patient)
     _require_active(patient, "This patient is inactive: reactivate them before booking a visit.")
+    _check_day_free(patient, date)
     visit = Visit(patient=patient, date=date, notes=notes, status=Visit.Status.SCHEDULED, booked_by=acting_user)
-    return _save(visit, acting_user)
+    return _save_visit(visit, acting_user)
 
 
 @transaction.atomic
 def visit_update(*, visit, date, notes, acting_user, seen_version=None):
     _check_version(_lock_visit(visit), seen_version, noun="this visit", acting_user=acting_user)
     _require_active(visit.patient)
+    _check_day_free(_lock(visit.patient), date, exclude_pk=visit.pk)
     visit.date = date
     visit.notes = notes
-    return _save(visit, acting_user)
+    return _save_visit(visit, acting_user)
 
 
 def _move(visit, status, acting_user):

@@ -6,6 +6,9 @@ neurologist) gets 403 on every URL of these screens, not the admin's login page:
 in, and this is simply not theirs. Nothing is deleted here: rows are deactivated.
 """
 
+import json
+import re
+from decimal import Decimal
 from functools import wraps
 
 from django import forms
@@ -25,6 +28,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from patients.audit.csvsafe import safe_cell
 from planner import models as ref
+from planner.reference import numbers
 from planner.reference.loader import TABLE_BY_MODEL, current_values, fingerprint
 from planner.reference_forms import ProductAdminForm, SourcedAdminForm
 
@@ -66,8 +70,95 @@ class CodesWidget(widgets.ManyToManyWidget):
         return ", ".join(sorted(item.code for item in value.all())) if value is not None else ""
 
 
+class StrictBooleanWidget(widgets.BooleanWidget):
+    """true/false, 1/0, yes/no (any case); empty is "not given". Anything else ("maybe") is refused:
+    import-export's own widget reads every unknown word as false, which silently deactivated rows."""
+
+    WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+    def clean(self, value, row=None, **kwargs):
+        if value is None or isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text == "":
+            return None
+        if text not in self.WORDS:
+            raise ValueError(f"{str(value)[:40]!r} is not true or false (write true/false, 1/0 or yes/no).")
+        return self.WORDS[text]
+
+
+class StrictNumberWidget(widgets.Widget):
+    """A number as a spreadsheet writes it: digits with at most one point. No exponent, no thousands
+    separator, no infinity; the model's validators then check the range."""
+
+    integer = False
+
+    def clean(self, value, row=None, **kwargs):
+        text = str(value if value is not None else "").strip()
+        if text == "":
+            return None
+        pattern = r"-?\d{1,12}" if self.integer else r"-?\d{1,12}(\.\d{1,6})?"
+        if not re.fullmatch(pattern, text):
+            kind = "a whole number" if self.integer else "a number such as 12.5"
+            raise ValueError(f"{text[:40]!r} is not {kind}.")
+        return int(text) if self.integer else Decimal(text)
+
+
+class StrictIntegerWidget(StrictNumberWidget):
+    integer = True
+
+
+class VialSizesWidget(widgets.Widget):
+    """Vial sizes as "50, 100" (or a JSON list "[50, 100]"), each within planner.reference.numbers."""
+
+    def clean(self, value, row=None, **kwargs):
+        text = str(value or "").strip().removeprefix("[").removesuffix("]")
+        try:
+            return numbers.vial_sizes(part.strip() for part in text.split(",") if part.strip())
+        except ValidationError as error:
+            raise ValueError(" ".join(error.messages)) from None
+
+    def render(self, value, obj=None, **kwargs):
+        return json.dumps(value)  # as the export always wrote it: "[50, 100]"
+
+
+STRICT_WIDGETS = {
+    "BooleanField": StrictBooleanWidget,
+    "DecimalField": StrictNumberWidget,
+    "IntegerField": StrictIntegerWidget,
+    "SmallIntegerField": StrictIntegerWidget,
+    "PositiveIntegerField": StrictIntegerWidget,
+    "PositiveSmallIntegerField": StrictIntegerWidget,
+}
+
+
 class ReferenceResource(ModelResource):
     """Columns are the loader's fields for the table, keyed by its natural key."""
+
+    @classmethod
+    def widget_from_django_field(cls, f, default=widgets.Widget):
+        # Strict booleans and numbers, vial sizes by the rules: never a silent guess or a traceback.
+        if getattr(f, "name", None) == "vial_sizes":
+            return VialSizesWidget
+        internal = f.get_internal_type() if callable(getattr(f, "get_internal_type", None)) else ""
+        return STRICT_WIDGETS.get(internal) or super().widget_from_django_field(f, default)
+
+    def before_import(self, dataset, **kwargs):
+        # Two rows with the same natural key would silently import as one (the second wins): refuse the file.
+        key = self._meta.import_id_fields
+        if not all(name in dataset.headers for name in key):
+            missing = ", ".join(name for name in key if name not in dataset.headers)
+            raise ValueError(f"The file has no column {missing}: every row needs its {', '.join(key)}.")
+        first_row = {}
+        for number, row in enumerate(dataset.dict, start=1):
+            values = tuple(str(row[name] or "").strip() for name in key)
+            if values in first_row:
+                raise ValueError(
+                    f"Rows {first_row[values]} and {number} (lines {first_row[values] + 1} and {number + 1} of the "
+                    f"file) have the same {', '.join(key)} ({', '.join(values)}): give each row once. "
+                    "Nothing was imported."
+                )
+            first_row[values] = number
 
     def export_field(self, field, instance, **kwargs):
         # A name or note starting like a spreadsheet formula is exported as text; numbers stay numbers.

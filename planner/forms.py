@@ -81,7 +81,32 @@ class RowForm(forms.Form):
             self.cleaned_data = {"remove": True}
 
 
-class BaseRowFormSet(forms.BaseFormSet):
+MALFORMED_ROWS = (
+    "The list of rows was not sent correctly ({problem}): nothing was saved. Reload the page and try again."
+)
+
+
+class StrictFormSet(forms.BaseFormSet):
+    """A formset that refuses a malformed row count instead of reading it as "no rows".
+
+    Django reads rows-TOTAL_FORMS=-1 as zero forms, so saving such a request removed every row; a count
+    that is missing, not a number or negative is refused, and nothing is saved.
+    """
+
+    default_error_messages = {
+        "missing_management_form": MALFORMED_ROWS.replace("{problem}", "%(field_names)s missing or not a number"),
+    }
+
+    def clean(self):
+        counts = self.management_form.cleaned_data
+        total, initial = counts.get(forms.formsets.TOTAL_FORM_COUNT), counts.get(forms.formsets.INITIAL_FORM_COUNT)
+        if total is None or initial is None:
+            return  # the management form's own error says which field is missing
+        if total < 0 or initial < 0:
+            raise ValidationError(MALFORMED_ROWS.format(problem="a negative count"), code="malformed_formset")
+
+
+class BaseRowFormSet(StrictFormSet):
     def get_form_kwargs(self, index):
         # One query for every row's muscle, instead of one per row.
         return {**super().get_form_kwargs(index), "muscles": self.active_muscles}
@@ -91,6 +116,7 @@ class BaseRowFormSet(forms.BaseFormSet):
         return self.form.base_fields["muscle"].queryset.in_bulk()
 
     def clean(self):
+        super().clean()
         if any(self.errors):
             return
         seen = set()
@@ -152,17 +178,21 @@ class PreparationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.product = product
         self.visit_date = visit_date
-        if product is not None and product.vial_sizes:
-            sizes = ", ".join(f"{size:g}" for size in product.vial_sizes)
-            # Crispy renders help_text as markup (|safe): the brand name is data, so it is escaped here.
+        # Crispy renders help_text as markup (|safe): the brand name is data, so it is escaped here.
+        if product is not None and product.vial_sizes_problem:
+            self.fields["vial_units"].help_text = format_html("{}", product.vial_sizes_problem)
+        elif product is not None and product.usable_vial_sizes:
+            sizes = ", ".join(f"{size:g}" for size in product.usable_vial_sizes)
             self.fields["vial_units"].help_text = format_html("{} comes in {} U vials.", product.brand_name, sizes)
 
     def clean(self):
         cleaned = super().clean()
         product = self.product
         vial = cleaned.get("vial_units")
-        sizes = [float(size) for size in product.vial_sizes] if product is not None else []
-        if vial is not None and sizes and float(vial) not in sizes:
+        sizes = [float(size) for size in product.usable_vial_sizes] if product is not None else []
+        if product is not None and product.vial_sizes_problem:
+            self.add_error("vial_units", product.vial_sizes_problem)
+        elif vial is not None and sizes and float(vial) not in sizes:
             listed = ", ".join(f"{size:g}" for size in sizes)
             self.add_error("vial_units", f"{product.brand_name} vials hold {listed} units.")
         diluent = cleaned.get("diluent_ml")

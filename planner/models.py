@@ -9,6 +9,8 @@ from simple_history.models import HistoricalRecords
 
 from patients import colcap
 from patients.audit.managers import AuditedManager, AuditedQuerySet
+from patients.freetext import NOTES_MAX_LENGTH, limit
+from planner.reference import numbers
 from planner.reference.dilution import DilutionError, strength_for
 from planner.reference.formatting import amount, span
 from planner.reference.limits import LimitRow, effective_limit
@@ -27,6 +29,9 @@ from planner.reference.limits import LimitRow, effective_limit
 # ---------------------------------------------------------------------------------------------
 
 POSITIVE = MinValueValidator(Decimal("0.01"), message="Must be greater than zero.")
+# The plausible ceilings of reference numbers (planner.reference.numbers): a typo like 1e6 is refused.
+MAX_UNITS = MaxValueValidator(numbers.UNITS.high, message=f"Must be at most {numbers.UNITS.high} units.")
+MAX_ML = MaxValueValidator(numbers.ML.high, message=f"Must be at most {numbers.ML.high} mL.")
 
 
 def units_field(verbose_name, help_text=""):
@@ -37,9 +42,14 @@ def units_field(verbose_name, help_text=""):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[POSITIVE],
+        validators=[POSITIVE, MAX_UNITS],
         help_text=help_text,
     )
+
+
+def reference_text(verbose_name, **kwargs):
+    """A free-text field of reference data, with the same ceiling as clinical notes (patients.freetext)."""
+    return models.TextField(verbose_name, max_length=NOTES_MAX_LENGTH, validators=[limit(NOTES_MAX_LENGTH)], **kwargs)
 
 
 def positive_or_null(field):
@@ -97,7 +107,7 @@ class Source(ReferenceRow):
     code = models.CharField(
         "code", max_length=20, unique=True, help_text="Short code the data set cites, such as S6a or D14."
     )
-    citation = models.TextField("citation")
+    citation = reference_text("citation")
     url = models.URLField("URL", max_length=500, blank=True)
     history = HistoricalRecords(excluded_fields=["loaded_hash", "loaded_key"])
 
@@ -176,8 +186,8 @@ class Muscle(Sourced):
         choices=Guidance.choices,
         help_text="Whether injecting this muscle needs EMG or ultrasound guidance.",
     )
-    notes = models.TextField("notes", blank=True)
-    caution = models.TextField("caution", blank=True)
+    notes = reference_text("notes", blank=True)
+    caution = reference_text("caution", blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -215,7 +225,7 @@ class PosturePattern(Sourced):
         help_text="Whether the posture has a side (left or right). Sagittal postures have none.",
     )
     joints = models.CharField("joints", max_length=100, blank=True)
-    definition = models.TextField("definition")
+    definition = reference_text("definition")
 
     class Meta:
         ordering = ["id"]
@@ -286,7 +296,7 @@ class SuggestionRule(Sourced):
     needs_review = models.BooleanField(
         "needs review", default=False, help_text="Sources conflict, or the primary tables were not retrieved."
     )
-    note = models.TextField("note", blank=True)
+    note = reference_text("note", blank=True)
 
     class Meta:
         ordering = ["pattern_id", "priority", "muscle__name"]  # "primary" sorts before "secondary"
@@ -331,7 +341,7 @@ class Product(Sourced):
         "concentration (units per mL)", "Only for a ready-to-use solution: units per mL as supplied."
     )
     presentation_note = models.CharField("presentations", max_length=200, blank=True)
-    notes = models.TextField("notes", blank=True)
+    notes = reference_text("notes", blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -354,8 +364,21 @@ class Product(Sourced):
         return f"{amount(c)} {self.units_label} per mL as supplied" if c else ""
 
     @property
+    def usable_vial_sizes(self):
+        """The vial sizes as Decimals; [] when the stored list is out of range (see vial_sizes_problem)."""
+        return numbers.usable_vial_sizes(self.vial_sizes)
+
+    @property
+    def vial_sizes_problem(self):
+        """Why the stored vial sizes cannot be used ("" when they can): a row saved before validation."""
+        problem = numbers.vial_sizes_problem(self.vial_sizes)
+        if not problem:
+            return ""
+        return f"{self.brand_name}'s vial sizes in the reference data are not valid ({problem}) Ask a reference admin."
+
+    @property
     def vial_sizes_text(self):
-        return ", ".join(amount(size) for size in self.vial_sizes)
+        return ", ".join(amount(size) for size in self.usable_vial_sizes) or "vial sizes not valid"
 
     @property
     def units_label(self):
@@ -363,13 +386,9 @@ class Product(Sourced):
         return f"U {self.brand_name}"
 
     def clean(self):
-        sizes = self.vial_sizes
-        if (
-            not isinstance(sizes, list)
-            or not sizes
-            or not all(isinstance(size, int | float) and not isinstance(size, bool) and size > 0 for size in sizes)
-        ):
-            raise ValidationError({"vial_sizes": "List the units per vial as positive numbers, at least one."})
+        problem = numbers.vial_sizes_problem(self.vial_sizes)
+        if problem:
+            raise ValidationError({"vial_sizes": problem})
         if self.form == self.Form.SOLUTION and not self.concentration_units_per_ml:
             raise ValidationError({"concentration_units_per_ml": "A ready-to-use solution needs its concentration."})
 
@@ -421,7 +440,7 @@ class ProductLimit(Sourced):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[POSITIVE],
+        validators=[POSITIVE, MAX_UNITS],
         help_text="Units of this product (weeks for the interval). Leave empty when the label gives none.",
     )
     value_upper = models.DecimalField(
@@ -430,13 +449,17 @@ class ProductLimit(Sourced):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[POSITIVE],
+        validators=[POSITIVE, MAX_UNITS],
         help_text="Only when the source gives a range, such as 50-75 U steps.",
     )
     period_weeks = models.PositiveSmallIntegerField(
-        "period (weeks)", null=True, blank=True, help_text="For a cumulative maximum: the period it covers."
+        "period (weeks)",
+        null=True,
+        blank=True,
+        validators=numbers.WEEKS.validators(),
+        help_text="For a cumulative maximum: the period it covers.",
     )
-    note = models.TextField("note", blank=True)
+    note = reference_text("note", blank=True)
     clinic_policy = models.BooleanField(
         "clinic policy",
         default=False,
@@ -546,11 +569,11 @@ class DoseGuideline(Sourced):
     per_site_min = units_field("per site, from (units)")
     per_site_max = units_field("per site, to (units)")
     typical_sites = models.PositiveSmallIntegerField(
-        "typical number of sites", null=True, blank=True, validators=[MinValueValidator(1)]
+        "typical number of sites", null=True, blank=True, validators=numbers.SITES.validators()
     )
     per = models.CharField("dose is", max_length=10, choices=Per.choices, blank=True)
     context = models.CharField("context", max_length=200, blank=True)
-    note = models.TextField("note", blank=True)
+    note = reference_text("note", blank=True)
 
     class Meta:
         ordering = ["product_id", "muscle__name", "kind"]
@@ -636,7 +659,7 @@ class DiluentVolume(Sourced):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[POSITIVE],
+        validators=[POSITIVE, MAX_UNITS],
         help_text="Empty for every presentation of a ready-to-use solution.",
     )
     diluent_ml = models.DecimalField(
@@ -645,10 +668,10 @@ class DiluentVolume(Sourced):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal(0))],
+        validators=[MinValueValidator(Decimal(0)), MAX_ML],
         help_text="0.9% sodium chloride added. 0 for a ready-to-use solution; empty when not known.",
     )
-    note = models.TextField("note", blank=True)
+    note = reference_text("note", blank=True)
 
     class Meta:
         ordering = ["product_id", "vial_units", "diluent_ml"]
@@ -716,7 +739,7 @@ class Caution(Sourced):
     threshold_units = units_field(
         "threshold (units)", "Where the caution has a number: in the units of its one product."
     )
-    text = models.TextField("caution")
+    text = reference_text("caution")
     clinic_policy = models.BooleanField(
         "clinic policy",
         default=False,
@@ -763,8 +786,8 @@ class PolicySetting(Sourced):
         MEDIAN_MULTIPLE_WARNING = "median_multiple_warning", "dose above this multiple of a sourced median"
 
     code = models.CharField("setting", max_length=40, choices=Code.choices, unique=True)
-    value = models.DecimalField("value", max_digits=8, decimal_places=3, validators=[POSITIVE])
-    note = models.TextField("why this value", blank=True)
+    value = models.DecimalField("value", max_digits=8, decimal_places=3, validators=[POSITIVE, MAX_UNITS])
+    note = reference_text("why this value", blank=True)
 
     class Meta:
         ordering = ["code"]

@@ -1,12 +1,13 @@
 """Forms for the reference data: the admin's edit forms and the product page's dilution calculator."""
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from planner.models import Product
+from planner.reference import numbers
 from planner.reference.dilution import DilutionError, strength_for, volume_to_draw
 from planner.reference.formatting import amount
 
@@ -18,25 +19,15 @@ class VialSizesField(forms.CharField):
 
     def prepare_value(self, value):
         if isinstance(value, list):
-            return ", ".join(format(Decimal(str(size)).normalize(), "f") for size in value)
+            # A stored list that is not valid (saved before validation) is shown as it is, to be corrected.
+            if numbers.vial_sizes_problem(value):
+                return ", ".join(str(size) for size in value)
+            return ", ".join(amount(size) for size in value)
         return value
 
     def to_python(self, value):
         text = super().to_python(value)
-        sizes = []
-        for part in (part.strip() for part in text.split(",")):
-            if not part:
-                continue
-            try:
-                size = Decimal(part)
-            except InvalidOperation:
-                raise ValidationError(f"{part!r} is not a number.") from None
-            if not size.is_finite() or size <= 0:
-                raise ValidationError("Every vial size must be greater than zero.")
-            sizes.append(int(size) if size == size.to_integral_value() else float(size))
-        if not sizes:
-            raise ValidationError("Give at least one vial size.")
-        return sizes
+        return numbers.vial_sizes(part.strip() for part in text.split(",") if part.strip())
 
 
 class SourcedAdminForm(forms.ModelForm):
@@ -107,7 +98,7 @@ class DilutionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.product = product
         self.fields["vial_units"].choices = [
-            (str(size), f"{amount(Decimal(str(size)))} {product.units_label}") for size in product.vial_sizes
+            (str(size), f"{amount(size)} {product.units_label}") for size in product.usable_vial_sizes
         ]
         self.fields["dose_units"].label = f"Dose to draw ({product.units_label})"
         if product.form == Product.Form.SOLUTION:

@@ -1,8 +1,6 @@
 """Read-only reference pages for every clinical role: patterns and rules, muscles, products (with
 the dilution calculator), sources. Reference admins edit the same tables in the admin."""
 
-from decimal import Decimal
-
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404
 from django.shortcuts import render
@@ -94,8 +92,10 @@ def _worked_example(product):
     first = next((volume for volume in product.diluent_volumes.all() if volume.diluent_ml is not None), None)
     if first is None:
         return None
-    sizes = product.vial_sizes
-    vial = next((size for size in sizes if first.vial_units == Decimal(str(size))), sizes[0])
+    sizes = product.usable_vial_sizes
+    if not sizes:
+        return None
+    vial = next((size for size in sizes if first.vial_units == size), sizes[0])
     return {"vial_units": str(vial), "diluent_ml": str(first.diluent_ml)}
 
 

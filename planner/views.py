@@ -94,7 +94,7 @@ def plan_totals(rows, product, session):
     total = left + right
     vials = []
     if product is not None and total > 0:
-        sizes = [session.vial_units] if session.vial_units else [Decimal(str(size)) for size in product.vial_sizes]
+        sizes = [session.vial_units] if session.vial_units else product.usable_vial_sizes
         for size in sizes:
             count = math.ceil(total / size)
             vials.append({"size": size, "count": count, "discarded": count * size - total})

@@ -91,7 +91,8 @@ def add_visits(patient, count, user):
     product = Product.objects.get(code="ONA")
     muscles = list(Muscle.objects.filter(code__in=["SPLENIUS_CAPITIS", "TRAPEZIUS_UPPER", "LEVATOR_SCAPULAE"]))
     visits = []
-    for number in range(count):
+    already = patient.visits.count()  # after the visits it has: one visit per patient per day
+    for number in range(already, already + count):
         day = patient.diagnosis_date + timedelta(weeks=12 * (number + 1))
         visit = VisitFactory(patient=patient, date=day, booked_by=user, recorded_by=user)
         assessment = PostureAssessmentFactory(visit=visit)

@@ -7,7 +7,7 @@ def create_the_row(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("planner", "0007_safety_limits_contract"),
+        ("planner", "0008_data_integrity"),
     ]
 
     operations = [

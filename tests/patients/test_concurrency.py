@@ -263,14 +263,6 @@ def test_a_version_that_was_tampered_with_is_refused_with_the_message_not_an_err
     assert Visit.objects.get(pk=visit.pk).notes == ""
 
 
-def test_a_post_without_a_version_field_is_not_checked(nora):
-    """Scripts and older pages that send no version at all are saved as before (last save wins)."""
-    visit = VisitFactory(date=date(2026, 6, 20), status=Visit.Status.SCHEDULED)
-    url = reverse("patients:visit_edit", args=[visit.pk])
-    assert signed_in(nora).post(url, {"date": "2026-06-20", "notes": "no version"}).status_code == 302
-    assert Visit.objects.get(pk=visit.pk).notes == "no version"
-
-
 # --- the services ---
 
 
@@ -309,3 +301,18 @@ def test_a_save_from_an_old_copy_of_the_patient_does_not_undo_a_deactivation(nor
     services.patient_update(patient=old_copy, notes="still inactive", acting_user=nils)
 
     assert Patient.objects.get(pk=patient.pk).active is False
+
+
+@pytest.mark.parametrize("form", EDIT_FORMS, ids=lambda form: form.name)
+def test_lost_update_an_edit_posted_without_the_version_is_refused_and_overwrites_nothing(form, nora, nils):
+    """Issue 12: a post without the version field used to skip the check and overwrite a newer save."""
+    obj = form.make()
+    url = reverse(form.url_name, args=[obj.pk])
+    assert signed_in(nora).post(url, {**form.first, "version": opened(signed_in(nora), url)}).status_code == 302
+
+    response = signed_in(nils).post(url, form.second)
+
+    assert response.status_code == 200
+    assert form.saved(obj) == form.first_value, "the newer save must stand"
+    (message,) = response.context["form"].non_field_errors()
+    assert "changed by someone else since you opened it" in message and "reload" in message

@@ -181,11 +181,16 @@ def test_a_duplicate_mrn_links_to_the_existing_patients_chart(client_for, patien
 def test_editing_keeps_the_mrn_rule_and_shows_the_stored_name_on_error(client_for, patient):
     other = PatientFactory(mrn="QQ111")
     url = reverse("patients:patient_edit", args=[other.pk])
-    response = client_for("nurse").post(url, {**REGISTRATION, "mrn": "AB123456", "family_name": "Changed"})
+    version = services.record_version(other)
+    response = client_for("nurse").post(
+        url, {**REGISTRATION, "mrn": "AB123456", "family_name": "Changed", "version": version}
+    )
     assert "already registered" in " ".join(response.context["form"].errors["mrn"])
     other.refresh_from_db()
     assert (other.mrn, other.family_name) == ("QQ111", "Doe")
-    response = client_for("nurse").post(url, {**REGISTRATION, "mrn": "qq-111"})
+    response = client_for("nurse").post(
+        url, {**REGISTRATION, "mrn": "qq-111", "version": services.record_version(other)}
+    )
     assert response.status_code == 302
     other.refresh_from_db()
     assert (other.family_name, other.search_key) == ("Dvořák", "dvorak lukasz qq111")
@@ -346,8 +351,9 @@ def test_saving_a_twstrs_reports_the_computed_total(client_for, records):
     )
     response = client_for("nurse").post(reverse("patients:twstrs_record", args=[visit.pk]), twstrs_post(), follow=True)
     assert "TWSTRS saved: total 36.25 / 85 (complete)." in response.content.decode()
+    version = services.record_version(type(visit).objects.get(pk=visit.pk).twstrs)
     response = client_for("nurse").post(
-        reverse("patients:twstrs_record", args=[visit.pk]), twstrs_post(time=None), follow=True
+        reverse("patients:twstrs_record", args=[visit.pk]), {**twstrs_post(time=None), "version": version}, follow=True
     )
     assert "TWSTRS saved: total partial 34.25 / 85 (partial: 9 of 10 severity items)." in response.content.decode()
 
@@ -421,7 +427,8 @@ def test_editing_an_adverse_event(client_for, records):
         "action_taken": "advice",
     }
     assert client_for("nurse").post(url, {**data, "onset_days": "500"}).status_code == 200
-    response = client_for("nurse").post(url, data)
+    event.refresh_from_db()
+    response = client_for("nurse").post(url, {**data, "version": services.record_version(event)})
     assert response.status_code == 302, response.context["form"].errors
     event.refresh_from_db()
     assert (event.severity, event.duration_days) == ("moderate", 20)

@@ -187,7 +187,8 @@ def clinic(products, splenius, neurologist, size):
     for number in range(size):
         patient = treated(products, splenius, neurologist, codes[number % 4], 60 + number % 50)
         if number % 3 == 0:
-            VisitFactory(patient=patient, date=TODAY + timedelta(days=number % 7), status=Visit.Status.SCHEDULED)
+            # From tomorrow: one visit per patient per day, and today's may be the one in progress below.
+            VisitFactory(patient=patient, date=TODAY + timedelta(days=1 + number % 7), status=Visit.Status.SCHEDULED)
         if number % 5 == 0:
             VisitFactory(patient=patient, date=TODAY, status=Visit.Status.IN_PROGRESS)
 
