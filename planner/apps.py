@@ -52,6 +52,10 @@ class PlannerConfig(AppConfig):
             post_save.connect(bump, sender=model, dispatch_uid=f"{uid}.save")
             post_delete.connect(bump, sender=model, dispatch_uid=f"{uid}.delete")
             for field in model._meta.local_many_to_many:
+                # weak=False: the receiver is a local function, which a weak reference would let go.
                 m2m_changed.connect(
-                    bump_after_m2m_change, sender=field.remote_field.through, dispatch_uid=f"{uid}.{field.name}"
+                    bump_after_m2m_change,
+                    sender=field.remote_field.through,
+                    weak=False,
+                    dispatch_uid=f"{uid}.{field.name}",
                 )
