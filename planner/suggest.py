@@ -283,6 +283,9 @@ def pattern_name(code):
 
 
 def lower_first(name):
+    """'Splenius capitis' -> 'splenius capitis' mid-sentence; an acronym such as 'SCM' stays as it is."""
+    if name[1:2].isupper():
+        return name
     return name[:1].lower() + name[1:]
 
 

@@ -127,7 +127,8 @@ def test_small_text_helpers():
     assert format_codes(["S1", "D12"]) == "S1, D12"
     assert format_codes([]) == ""
     assert lower_first("Sternocleidomastoid") == "sternocleidomastoid"
-    assert lower_first("SCM Left") == "sCM Left"
+    assert lower_first("SCM Left") == "SCM Left"  # an acronym keeps its capitals
+    assert lower_first("Scm Left") == "scm Left"
     assert lower_first("") == ""
     assert pattern_name("LATERAL_SHIFT") == "lateral shift"
     assert pattern_name("MY_OWN_Pattern") == "my own pattern"
