@@ -12,13 +12,18 @@ from decimal import Decimal
 import pytest
 
 from planner.safety import (
+    AdverseEvent,
+    Basis,
     Cautions,
+    CumulativeLimit,
     DraftSession,
     InjectionRow,
     Limit,
     MuscleInfo,
     PatientHistory,
+    ProductAmount,
     ProductLimits,
+    SafetyPolicy,
     ScmReduction,
     SignedSession,
     _fixed,
@@ -274,3 +279,186 @@ def test_a_preparation_used_for_days_says_its_age_in_hours():
     draft = {**PREPARED, "reconstituted_at": made, "now": made + dt.timedelta(hours=1000)}
     finding = only(findings(draft=draft, limits=limits), "RECONSTITUTED_TOO_LONG_AGO")
     assert "was reconstituted 1000.0 hours ago" in finding.message
+
+
+# --- limits at their ends and odd reference values ------------------------------------------------------
+
+
+def one_figure(**bounds):
+    return DoseRange(product_code="ONA", muscle_code="SCM", source_codes=("G5",), kind="label_table", **bounds)
+
+
+@pytest.mark.parametrize(
+    ("bounds", "dose", "warns"),
+    [
+        ({"max_units": Decimal(110)}, 110, False),
+        ({"max_units": Decimal(110)}, Decimal("110.5"), True),
+        ({"min_units": Decimal(20)}, 20, False),
+        ({"min_units": Decimal(20)}, Decimal("19.5"), True),
+    ],
+)
+def test_a_figure_with_one_end_is_checked_at_that_end(bounds, dose, warns):
+    results = findings(scm(dose), guidelines=[one_figure(**bounds)])
+    assert bool(by_code(results, "DOSE_OUT_OF_RANGE")) is warns
+
+
+def test_a_dose_inside_the_first_figure_is_still_checked_against_the_next():
+    figures = [one_figure(min_units=Decimal(15), max_units=Decimal(200)), one_figure(max_units=Decimal(100))]
+    finding = only(findings(scm(150), guidelines=figures), "DOSE_OUT_OF_RANGE")
+    assert finding.message == (
+        "150 U Botox for left SCM is above 100 U Botox, the Botox label's range (source G5, unverified)."
+    )
+
+
+def test_a_figure_without_a_source_says_it_is_clinic_policy_and_an_unknown_kind_says_what_it_is():
+    figure = DoseRange(product_code="ONA", muscle_code="SCM", max_units=Decimal(100), kind="consensus")
+    finding = only(findings(scm(150), guidelines=[figure]), "DOSE_OUT_OF_RANGE")
+    assert (
+        finding.message == "150 U Botox for left SCM is above 100 U Botox, a sourced figure for Botox (clinic policy)."
+    )
+
+
+def test_the_latest_dysphagia_report_is_the_one_named_whatever_the_order_and_a_report_may_have_no_date():
+    reports = (
+        AdverseEvent(kind="dysphagia", severity="mild", date=dt.date(2026, 1, 5), grade=1),
+        AdverseEvent(kind="dysphagia", severity="severe", date=dt.date(2026, 3, 20), grade=3),
+    )
+    finding = only(findings(scm(10), history=PatientHistory(adverse_events=reports)), "DYSPHAGIA_ANTERIOR_NECK")
+    assert "(dysphagia reported 20 Mar 2026, severe, 2 reports in all)" in finding.message
+    undated = (AdverseEvent(kind="dysphagia", grade=2),)
+    finding = only(findings(scm(10), history=PatientHistory(adverse_events=undated)), "DYSPHAGIA_ANTERIOR_NECK")
+    assert "has had dysphagia (dysphagia reported): injecting" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("vial", "diluent"),
+    [(Decimal(0), Decimal(2)), (Decimal(100), Decimal(0)), (Decimal(-100), Decimal(2)), (Decimal(100), Decimal(-1))],
+)
+def test_no_volume_is_worked_out_from_an_empty_or_negative_vial_or_diluent(vial, diluent):
+    results = findings(scm(10), draft={"vial_units": vial, "diluent_ml": diluent})
+    assert not by_code(results, "VOLUME_PER_SITE_IMPLAUSIBLE")
+
+
+def test_the_volume_is_worked_out_for_a_one_unit_vial():
+    finding = only(
+        findings(scm(10), draft={"vial_units": Decimal(1), "diluent_ml": Decimal(1)}), "VOLUME_PER_SITE_IMPLAUSIBLE"
+    )
+    assert "is 10.00 mL per site" in finding.message
+
+
+@pytest.mark.parametrize("field", ["min_volume_per_site_ml", "max_volume_per_site_ml"])
+def test_no_volume_check_without_both_plausible_bounds(field):
+    policy = SafetyPolicy(**{field: None})
+    results = findings(scm(100), policy=policy, draft={"vial_units": Decimal(100), "diluent_ml": Decimal(2)})
+    assert not by_code(results, "VOLUME_PER_SITE_IMPLAUSIBLE")
+
+
+def test_an_scm_row_without_a_side_is_counted_in_the_scm_total_as_no_side():
+    cautions = Cautions(scm_total_max=[ProductAmount(product_code="ONA", value=Decimal(100), source_codes=("D12",))])
+    finding = only(findings(scm(60), scm(50, side=""), cautions=cautions), "SCM_TOTAL_ABOVE_CAUTION")
+    assert "SCM total 110 U Botox (left 60, no side 50)" in finding.message
+
+
+def test_a_total_near_a_one_unit_labeled_maximum_is_pointed_out():
+    limits = ProductLimits(product_code="ONA", session_max=Limit(value=Decimal(1), source_codes=("L1",)))
+    finding = only(findings(scm(Decimal("0.9")), limits=limits), "SESSION_MAX_NEAR")
+    assert "is 90% of the labeled maximum of 1 U Botox" in finding.message
+
+
+def cumulative(value=Decimal(500), weeks=26):
+    return ProductLimits(
+        product_code="ONA",
+        cumulative_max=CumulativeLimit(value=value, period_weeks=weeks, source_codes=("L1",)),
+    )
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [cumulative(weeks=0), cumulative(weeks=-4), cumulative(weeks="n/a"), cumulative(value="n/a")],
+)
+def test_a_cumulative_limit_without_a_usable_value_or_period_checks_nothing(limits):
+    assert not by_code(findings(scm(600), limits=limits), "CUMULATIVE_MAX_EXCEEDED")
+
+
+def test_a_one_week_cumulative_period_is_checked():
+    finding = only(findings(scm(600), limits=cumulative(weeks=1)), "CUMULATIVE_MAX_EXCEEDED")
+    assert finding.message.startswith("Botox in the 1 weeks up to 3 Jun 2026: 0 U Botox signed (0 sessions)")
+
+
+def test_a_period_longer_than_the_calendar_counts_every_session():
+    history = PatientHistory(sessions=(signed(BOTOX, scm(400), date=dt.date(1900, 1, 1)),))
+    finding = only(findings(scm(200), history=history, limits=cumulative(weeks=10**14)), "CUMULATIVE_MAX_EXCEEDED")
+    assert "400 U Botox signed (1 session) + 200 U Botox planned = 600 U Botox" in finding.message
+
+
+def test_without_a_visit_date_nothing_dated_is_checked():
+    results = check_session(
+        draft=DraftSession(visit_date=None, product=BOTOX, rows=(scm(600),)),
+        history=PatientHistory(sessions=(signed(DYSPORT, scm(100)),)),
+        limits=cumulative(weeks=1),
+    )
+    assert not {finding.code for finding in results} & {"CUMULATIVE_MAX_EXCEEDED", "INTERVAL_TOO_SHORT"}
+
+
+def test_every_other_product_in_the_period_is_listed_and_keyed():
+    history = PatientHistory(
+        sessions=(
+            signed(DYSPORT, scm(100), date=dt.date(2026, 4, 1)),
+            signed(XEOMIN, scm(50), date=dt.date(2026, 5, 1)),
+        )
+    )
+    finding = only(findings(scm(20), history=history, limits=cumulative()), "CUMULATIVE_OTHER_PRODUCTS")
+    assert finding.key == "CUMULATIVE_OTHER_PRODUCTS:ABO,INCO"
+    assert "interchangeable: Dysport on 1 Apr 2026; Xeomin on 1 May 2026 (clinic policy)." in finding.message
+
+
+def test_a_switch_from_a_session_with_no_readable_dose_says_so():
+    history = PatientHistory(sessions=(signed(DYSPORT, InjectionRow(muscle_code="SCM", side="left", dose="?")),))
+    finding = only(findings(scm(20), history=history), "PRODUCT_SWITCH")
+    assert "Last session: no doses recorded" in finding.message
+
+
+def test_a_missing_expiry_date_is_named():
+    draft = {**PREPARED, "lot_expiry": None}
+    finding = only(findings(scm(20), draft=draft), "PREPARATION_MISSING")
+    assert finding.message.startswith("The preparation is not recorded: no lot expiry date; record")
+
+
+@pytest.mark.parametrize(
+    ("sessions", "last_rows"),
+    [
+        # Same day, same product: ordered by muscle, then side.
+        (
+            (signed(DYSPORT, scm(100)), signed(DYSPORT, InjectionRow(muscle_code="TRAP", side="left", dose=100))),
+            "left TRAP",
+        ),
+        ((signed(DYSPORT, scm(100)), signed(DYSPORT, scm(100, side="right"))), "right SCM"),
+        # Same day, two products: ordered by product code before the rows.
+        ((signed(XEOMIN, scm(100)), signed(DYSPORT, scm(30))), "left SCM 100 U Xeomin"),
+    ],
+)
+@pytest.mark.parametrize("reverse", [False, True])
+def test_same_day_sessions_are_ordered_by_product_then_muscle_then_side(sessions, last_rows, reverse):
+    history = PatientHistory(sessions=tuple(reversed(sessions)) if reverse else sessions)
+    finding = only(findings(scm(20), history=history), "PRODUCT_SWITCH")
+    assert f"Last session: {last_rows}" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("dose", "valid"), [(Decimal(999_999), True), (Decimal(1_000_000), False), (Decimal("999999.5"), True)]
+)
+def test_a_million_units_is_too_large_to_be_a_dose(dose, valid):
+    results = findings(scm(dose))
+    assert (not by_code(results, "DOSE_INVALID")) is valid
+
+
+@pytest.mark.parametrize(("sites", "valid"), [(10**15 - 1, True), (10**15, False), (10**16, False)])
+def test_a_number_of_sites_has_at_most_fifteen_digits(sites, valid):
+    results = findings(InjectionRow(muscle_code="SCM", side="left", dose=Decimal(10), sites=sites))
+    assert (not by_code(results, "SITES_INVALID")) is valid
+
+
+def test_source_codes_given_as_a_list_are_kept_as_a_tuple():
+    basis = Basis(source_codes=["D1", "D2"])
+    assert basis.source_codes == ("D1", "D2")
+    assert hash(basis) == hash(Basis(source_codes=("D1", "D2")))
