@@ -462,3 +462,12 @@ def test_source_codes_given_as_a_list_are_kept_as_a_tuple():
     basis = Basis(source_codes=["D1", "D2"])
     assert basis.source_codes == ("D1", "D2")
     assert hash(basis) == hash(Basis(source_codes=("D1", "D2")))
+
+
+def test_a_dose_figure_keeps_its_sources_and_contexts_as_tuples():
+    figure = DoseRange(product_code="ONA", muscle_code="SCM", source_codes=["T1"], context_patterns=["TREMOR_NO_NO"])
+    assert figure.source_codes == ("T1",)
+    assert figure.context_patterns == ("TREMOR_NO_NO",)
+    assert hash(figure) == hash(
+        DoseRange(product_code="ONA", muscle_code="SCM", source_codes=("T1",), context_patterns=("TREMOR_NO_NO",))
+    )

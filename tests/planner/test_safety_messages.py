@@ -314,7 +314,7 @@ def test_scm_caution_levels_given_as_a_list_or_generator_are_kept_and_used():
 
 @pytest.mark.parametrize(
     ("name", "mid_sentence"),
-    [("Splenius capitis", "splenius capitis"), ("SCM", "SCM"), ("S", "s"), ("", ""), ("sCM", "sCM")],
+    [("Splenius capitis", "splenius capitis"), ("SCM", "SCM"), ("SCm", "SCm"), ("S", "s"), ("", ""), ("sCM", "sCM")],
 )
 def test_a_name_mid_sentence_is_lower_cased_unless_it_is_an_acronym(name, mid_sentence):
     assert lower_first(name) == mid_sentence
