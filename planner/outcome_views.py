@@ -27,10 +27,11 @@ from patients.audit.services import audit_record, log_access, log_list_access
 from patients.models import Patient
 from planner import exports, figures, summary, worklist
 from planner.charts import month_bars
+from planner.cycle_exports import billing_csv
 
 # Ten years of sessions is the longest period a figure or an export covers in one go.
 MAX_RANGE_DAYS = 3660
-EXPORT_KINDS = {"sessions": exports.sessions_csv, "injections": exports.injections_csv}
+EXPORT_KINDS = {"sessions": exports.sessions_csv, "injections": exports.injections_csv, "billing": billing_csv}
 # Rendered worklist lists are kept this long at most (see worklist_page).
 WORKLIST_CACHE_SECONDS = 30
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from patients.audit.services import log_access
 from planner import safety, selectors, services
+from planner.cycle_selectors import cycle_record_context
 from planner.diagram import DiagramMark, neck_diagram_svg
 from planner.forms import AddMuscleForm, AmendForm, PlanForm, PreparationForm, RowForm, RowFormSet, SignForm
 from planner.history import last_sessions_with_events
@@ -525,6 +526,7 @@ def _record_context(session):
         "diagram": neck_diagram_svg(marks, title=f"Injection sites, {session.visit.date:%d %b %Y}"),
         "amendment": selectors.amendment_of(session),
         "findings": _findings_with_acknowledgements(session),
+        **cycle_record_context(session, rows),
     }
 
 
