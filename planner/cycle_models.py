@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 
 from planner.models import MAX_UNITS, POSITIVE, Product, Sourced, positive_or_null, reference_text
+from planner.reference.formatting import amount
 
 
 class BillingCode(Sourced):
@@ -76,7 +77,7 @@ class BillingCode(Sourced):
     def billing_unit_text(self):
         if self.billing_unit is None:
             return ""
-        return f"{self.billing_unit.normalize():f} {self.product.units_label}"
+        return f"{amount(self.billing_unit)} {self.product.units_label}"
 
     def clean(self):
         errors = {}
@@ -94,6 +95,10 @@ class BillingCode(Sourced):
             raise ValidationError(errors)
 
 
+# ISO 4217 codes a clinic is likely to pay in; costs are only ever added within one currency.
+CURRENCIES = [(code, code) for code in ("USD", "EUR", "GBP", "CAD", "AUD", "CHF", "JPY", "SEK", "NOK", "DKK")]
+
+
 class VialPrice(Sourced):
     """What the clinic pays for one vial of a product, optional; and the vial's NDC where known."""
 
@@ -109,7 +114,7 @@ class VialPrice(Sourced):
         blank=True,
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100000"))],
     )
-    currency = models.CharField("currency", max_length=3, default="USD", help_text="ISO 4217 code, such as USD.")
+    currency = models.CharField("currency", max_length=3, choices=CURRENCIES, default="USD")
     ndc = models.CharField(
         "NDC",
         max_length=13,
@@ -127,7 +132,7 @@ class VialPrice(Sourced):
         ]
 
     def __str__(self):
-        return f"{self.product.brand_name} {self.vial_units.normalize():f} U vial"
+        return f"{self.product.brand_name} {amount(self.vial_units)} U vial"
 
     @property
     def price_per_unit(self):

@@ -27,6 +27,7 @@ from patients.audit.services import audit_record, log_access, log_list_access
 from patients.models import Patient
 from planner import exports, figures, summary, worklist
 from planner.charts import month_bars
+from planner.cycle_costs import clinic_costs
 from planner.cycle_exports import billing_csv
 
 # Ten years of sessions is the longest period a figure or an export covers in one go.
@@ -130,6 +131,7 @@ def clinic_figures(request):
     if form.is_valid():
         data = figures.clinic_figures(date_from=form.cleaned_data["date_from"], date_to=form.cleaned_data["date_to"])
         context.update(figures=data, bars=month_bars(data.months))
+        context.update(costs=clinic_costs(date_from=data.date_from, date_to=data.date_to))
     return render(request, "planner/outcomes/figures.html", context, status=200 if form.is_valid() else 400)
 
 
