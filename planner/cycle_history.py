@@ -183,6 +183,11 @@ def non_response_section(*, user, patient, records):
         return None
     html = render_to_string(
         "planner/includes/non_response_flag.html",
-        {"flag": flag, "policy": list(policy.values()), "advice": non_response_advice(), "patient": patient},
+        {
+            "flag": flag,
+            "policy": [row for code, row in sorted(policy.items()) if code != ResponsePolicy.Code.SHORT_BENEFIT_WEEKS],
+            "advice": non_response_advice(),
+            "patient": patient,
+        },
     )
     return ChartSection("non-response", "Possible secondary non-response", html)

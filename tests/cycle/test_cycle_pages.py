@@ -235,7 +235,7 @@ def test_the_signed_record_shows_the_billing_lines(client, neurologist, session)
     client.force_login(neurologist)
     page = client.get(reverse("plans:editor", args=[session.pk])).content.decode()
     for code in ("J0585", "J0585-JW", "64616-50", "95874", "G24.3"):
-        assert f'<th scope="row" class="billing-code">{code}</th>' in page
+        assert f'<th scope="row" class="billing-code text-nowrap">{code}</th>' in page
     assert "100 U Botox administered = 100 × 1 U Botox." in page
     assert "100 U Botox discarded of 1 × 200 U opened = 100 × 1 U Botox" in page
     assert "76942" not in page  # no row was ultrasound-guided
