@@ -20,10 +20,10 @@ class CycleResponseForm(VersionedForm, forms.ModelForm):
             "notes",
         )
         widgets = {
-            "reported_via": forms.RadioSelect,
+            "reported_via": forms.RadioSelect(attrs={"class": "form-check-input"}),
             "reported_on": DATE_WIDGET,
-            "pgic": forms.RadioSelect,
-            "notes": forms.Textarea(attrs={"rows": 2}),
+            "pgic": forms.RadioSelect(attrs={"class": "form-check-input"}),
+            "notes": forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
         }
 
     def __init__(self, *args, **kwargs):

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from patients.audit.services import log_access
@@ -48,7 +49,7 @@ def response_record(request, pk):
     form = CycleResponseForm(
         request.POST or None,
         instance=current or CycleResponse(visit=visit),
-        initial={"version": record_version(current), "reported_on": None if current else visit.date},
+        initial={"version": record_version(current)} | ({} if current else {"reported_on": timezone.localdate()}),
     )
     if request.method == "POST" and form.is_valid():
         try:
