@@ -94,9 +94,17 @@ def _handout_context(session):
     }
 
 
+def _replaced_by(session):
+    """The signed amendment that replaced this record, if any: the handout describes what was given."""
+    amendment = selectors.amendment_of(session)
+    return amendment if amendment is not None and amendment.is_signed else None
+
+
 @require_GET
 def handout(request, pk):
     session = _signed_session(request, pk)
+    if amendment := _replaced_by(session):
+        return redirect("plans:handout", pk=amendment.pk)
     log_access(request, session, patient_id=session.visit.patient_id, what="after-care handout")
     return render(request, "planner/handout.html", _handout_context(session))
 
@@ -106,6 +114,8 @@ def handout_pdf(request, pk):
     from weasyprint import HTML
 
     session = _signed_session(request, pk)
+    if amendment := _replaced_by(session):
+        return redirect("plans:handout_pdf", pk=amendment.pk)
     log_access(request, session, patient_id=session.visit.patient_id, what="after-care handout PDF")
     with open(finders.find("css/handout.css"), encoding="utf-8") as css:
         context = {**_handout_context(session), "pdf_css": css.read()}

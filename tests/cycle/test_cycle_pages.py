@@ -362,3 +362,21 @@ def test_the_figures_show_drug_and_discarded_cost_per_month(client, neurologist,
     assert "Drug cost and discarded units, by month" in page
     assert "<td>1200.00 USD</td><td>600.00 USD</td><td>1200.00 USD</td>" in page
     assert "1 of 2 sessions had no price or no vials recorded" in page
+
+
+def test_the_handout_of_an_amended_record_is_the_amendments(client, nurse, neurologist, session):
+    from tests.planner.outcomes_helpers import signed_session
+
+    amendment = signed_session(
+        session.visit,
+        session.product,
+        [(session.injections.first().muscle, "left", "30", 1)],
+        signer=neurologist,
+        amends=session,
+        reason="Dose typed wrong",
+    )
+    client.force_login(nurse)
+    response = client.get(reverse("plans:handout", args=[session.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("plans:handout", args=[amendment.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "the sternocleidomastoid, on the left side" in page and "splenius" not in page
