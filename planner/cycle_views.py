@@ -49,7 +49,7 @@ def response_record(request, pk):
     form = CycleResponseForm(
         request.POST or None,
         instance=current or CycleResponse(visit=visit),
-        initial={"version": record_version(current)} | ({} if current else {"reported_on": timezone.localdate()}),
+        initial={"version": record_version(current)} | ({} if current else _first_answers(visit)),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -82,6 +82,20 @@ def response_record(request, pk):
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _first_answers(visit):
+    """A new response starts from the next visit's PGIC, date and "at a visit" when there is one (the
+    same question asked there), else from today by phone; the nurse changes what the patient says."""
+    follow_up = (
+        visit.patient.visits.filter(date__gt=visit.date, outcome__pgic__isnull=False)
+        .select_related("outcome")
+        .order_by("date")
+        .first()
+    )
+    if follow_up is None:
+        return {"reported_on": timezone.localdate(), "reported_via": CycleResponse.Source.PHONE}
+    return {"reported_on": follow_up.date, "reported_via": CycleResponse.Source.VISIT, "pgic": follow_up.outcome.pgic}
 
 
 def _handout_context(session):

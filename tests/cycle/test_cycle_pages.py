@@ -380,3 +380,17 @@ def test_the_handout_of_an_amended_record_is_the_amendments(client, nurse, neuro
     assert response.status_code == 302 and response["Location"] == reverse("plans:handout", args=[amendment.pk])
     page = client.get(response["Location"]).content.decode()
     assert "the sternocleidomastoid, on the left side" in page and "splenius" not in page
+
+
+def test_a_new_response_starts_from_the_pgic_asked_at_the_next_visit(client, nurse, session):
+    from patients.models import VisitOutcome
+
+    follow_up = VisitFactory(patient=session.visit.patient, date=DAY + timedelta(weeks=12))
+    VisitOutcome.objects.create(visit=follow_up, pgic=3)
+    client.force_login(nurse)
+    form = client.get(reverse("plans:response", args=[session.pk])).context["form"]
+    assert (form["pgic"].value(), form["reported_via"].value(), form["reported_on"].value()) == (
+        3,
+        "visit",
+        follow_up.date,
+    )
