@@ -628,3 +628,7 @@ class AdverseEvent(models.Model):
             self.other_kind = ""
         if errors:
             raise ValidationError(errors)
+
+
+# The response to each treatment cycle lives in its own module; imported here so Django registers it.
+from patients.response import CycleResponse  # noqa: E402, F401

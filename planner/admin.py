@@ -635,3 +635,7 @@ class PolicySettingAdmin(SourcedAdmin):
         ),
         SourcedAdmin.provenance,
     ]
+
+
+# The end-of-cycle reference tables have their admin pages in their own module.
+from planner import cycle_admin  # noqa: E402, F401

@@ -20,6 +20,9 @@ class PlannerConfig(AppConfig):
         register_visit_summary_provider(plan_summaries)
         # The patient chart shows the outcome trends and the last cycles (patients never imports planner).
         register_chart_section_provider(outcomes_section)
+        from planner.cycle_history import non_response_section
+
+        register_chart_section_provider(non_response_section)  # the secondary non-response flag
         # The worklist's index of due dates follows every signature and visit change (patients never
         # imports planner, so the planner listens to the visit's signal).
         from django.db.models.signals import post_save

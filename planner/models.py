@@ -1135,3 +1135,7 @@ class TreatmentDue(models.Model):
 
     def __str__(self):
         return f"Patient {self.patient_id} due {self.due or 'not worked out yet'}"
+
+
+# The end of a treatment cycle (billing codes, vial prices, handout text, response policy): its own module.
+from planner.cycle_models import BillingCode, HandoutText, ResponsePolicy, VialPrice  # noqa: E402, F401

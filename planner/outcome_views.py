@@ -27,10 +27,12 @@ from patients.audit.services import audit_record, log_access, log_list_access
 from patients.models import Patient
 from planner import exports, figures, summary, worklist
 from planner.charts import month_bars
+from planner.cycle_costs import clinic_costs
+from planner.cycle_exports import billing_csv
 
 # Ten years of sessions is the longest period a figure or an export covers in one go.
 MAX_RANGE_DAYS = 3660
-EXPORT_KINDS = {"sessions": exports.sessions_csv, "injections": exports.injections_csv}
+EXPORT_KINDS = {"sessions": exports.sessions_csv, "injections": exports.injections_csv, "billing": billing_csv}
 # Rendered worklist lists are kept this long at most (see worklist_page).
 WORKLIST_CACHE_SECONDS = 30
 
@@ -129,6 +131,7 @@ def clinic_figures(request):
     if form.is_valid():
         data = figures.clinic_figures(date_from=form.cleaned_data["date_from"], date_to=form.cleaned_data["date_to"])
         context.update(figures=data, bars=month_bars(data.months))
+        context.update(costs=clinic_costs(date_from=data.date_from, date_to=data.date_to))
     return render(request, "planner/outcomes/figures.html", context, status=200 if form.is_valid() else 400)
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from planner import views
+from planner.cycle_urls import urlpatterns as cycle_urls
 
 app_name = "plans"
 
@@ -12,4 +13,5 @@ urlpatterns = [
     path("<int:pk>/amend/", views.plan_amend, name="amend"),
     path("<int:pk>/record/", views.plan_record, name="record"),
     path("<int:pk>/record.pdf", views.plan_record_pdf, name="record_pdf"),
+    *cycle_urls,
 ]

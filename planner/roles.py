@@ -30,6 +30,7 @@ CLINICAL_RECORDING = [
         "tsuiassessment",
         "visitoutcome",
         "adverseevent",
+        "cycleresponse",
     )
     for action in ("view", "add", "change")
 ]  # noqa: E501
@@ -48,6 +49,10 @@ REFERENCE_READING = [
         "diluentvolume",
         "caution",
         "policysetting",
+        "billingcode",
+        "vialprice",
+        "handouttext",
+        "responsepolicy",
     )
 ]  # noqa: E501
 # Curating the reference tables.
@@ -65,6 +70,10 @@ REFERENCE_CURATION = [
         "diluentvolume",
         "caution",
         "policysetting",
+        "billingcode",
+        "vialprice",
+        "handouttext",
+        "responsepolicy",
     )
     for action in ("add", "change")
 ]  # noqa: E501

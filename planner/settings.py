@@ -210,6 +210,9 @@ SECURE_CSP = {
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+# The clinic's phone number and name, printed on the after-care handout (planner.handout).
+CLINIC_PHONE = env.str("CLINIC_PHONE", default="")
+CLINIC_NAME = env.str("CLINIC_NAME", default="")
 USE_I18N = True
 USE_TZ = True
 

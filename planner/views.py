@@ -16,6 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from patients.audit.services import log_access
 from planner import safety, selectors, services
+from planner.cycle_history import cycle_panel_context
+from planner.cycle_selectors import cycle_record_context
 from planner.diagram import DiagramMark, neck_diagram_svg
 from planner.forms import AddMuscleForm, AmendForm, PlanForm, PreparationForm, RowForm, RowFormSet, SignForm
 from planner.history import last_sessions_with_events
@@ -350,6 +352,7 @@ def _render_editor(request, session, plan_form, formset, product, rows, status=2
         ),
         **_editor_feedback(session, product, rows, can_plan=can_plan, reference=reference, previous=previous),
     }
+    context |= cycle_panel_context(session=session, product=product, history=context["history"])
     return render(request, "planner/plan_editor.html", context, status=status)
 
 
@@ -525,6 +528,7 @@ def _record_context(session):
         "diagram": neck_diagram_svg(marks, title=f"Injection sites, {session.visit.date:%d %b %Y}"),
         "amendment": selectors.amendment_of(session),
         "findings": _findings_with_acknowledgements(session),
+        **cycle_record_context(session, rows),
     }
 
 

@@ -70,6 +70,9 @@ MATRIX = {
     "plans:amend":                          ("signed",         L,   L,    403, 403,  403, 403,  200, 200,  403, 403),
     "plans:record":                         ("signed",         L,   L,    403, 405,  200, 405,  200, 405,  403, 405),
     "plans:record_pdf":                     ("signed",         L,   L,    403, 405,  200, 405,  200, 405,  403, 405),
+    "plans:response":                       ("signed",         L,   L,    403, 403,  200, 400,  200, 400,  403, 403),
+    "plans:handout":                        ("signed",         L,   L,    403, 405,  200, 405,  200, 405,  403, 405),
+    "plans:handout_pdf":                    ("signed",         L,   L,    403, 405,  200, 405,  200, 405,  403, 405),
     # Clinic overview: the worklist and summaries for both clinical roles, figures and exports for neurologists.
     "outcomes:worklist":                    (None,             L,   L,    403, 405,  200, 405,  200, 405,  403, 405),
     "outcomes:figures":                     (None,             L,   L,    403, 405,  403, 405,  200, 405,  403, 405),

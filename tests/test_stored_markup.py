@@ -23,9 +23,21 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import conditional_escape
 
 from patients.models import Patient
+from patients.response import CycleResponse
 from patients.templatetags.patients_tags import web_address
 from planner.forms import PreparationForm
-from planner.models import Caution, DiluentVolume, DoseGuideline, FindingAcknowledgement, PolicySetting, Product
+from planner.models import (
+    BillingCode,
+    Caution,
+    DiluentVolume,
+    DoseGuideline,
+    FindingAcknowledgement,
+    HandoutText,
+    PolicySetting,
+    Product,
+    ResponsePolicy,
+    VialPrice,
+)
 from tests.planner.factories_reference import (
     DoseFactory,
     LimitFactory,
@@ -138,6 +150,17 @@ def add_one_of_each_reference_row(world):
         acknowledged_by=world.users["neurologist"],
         acknowledged_at=signed.signed_at,
     )
+    # The end-of-cycle tables (issue 16): a drug code for the world's product, its vial's price, a
+    # handout sentence and a non-response advice sentence, the response policy, and a cycle response.
+    BillingCode.objects.create(
+        code="WJ0001", kind="drug", description="world drug", product=product, billing_unit=5, note="code note"
+    )
+    BillingCode.objects.create(code="W64616", kind="procedure", description="world procedure")
+    VialPrice.objects.create(product=product, vial_units=100, price=10, ndc="12345-6789-01", note="price note")
+    HandoutText.objects.create(code="WORLD_INTRO", section="intro", product=product, text="handout text")
+    HandoutText.objects.create(code="WORLD_ADVICE", section="non_response", text="advice text")
+    ResponsePolicy.objects.create(code=ResponsePolicy.Code.NON_RESPONSE_CYCLES, value=2, note="policy note")
+    CycleResponse.objects.create(visit=signed.visit, benefit_percent=50, reported_on=signed.visit.date, notes="n")
     assert DoseGuideline.objects.exists()
 
 

@@ -576,10 +576,16 @@ class _Writer:
 
 def load_reference(*, force=False, clinical_reference=CLINICAL_REFERENCE, curation=CURATION):
     """Write the shipped set; returns (version, [TableReport, ...])."""
+    from planner.reference.cycle_loader import CYCLE_TABLES, cycle_rows, read_cycle
+
     data, extra = read_shipped(clinical_reference, curation)
     version = str(data["meta"]["version"])
     rows = build_rows(data, extra)
+    # The end-of-cycle tables (billing codes, prices, handout, response policy): cycle-reference.yaml.
+    more_rows, more_sources = cycle_rows(read_cycle())
+    rows[TABLES[0]] = [*rows[TABLES[0]], *more_sources]
+    rows |= more_rows
     writer = _Writer(force=force, reason=f"loadreference {version}")
     with transaction.atomic():
-        reports = [writer.load(table, rows[table]) for table in TABLES]
+        reports = [writer.load(table, rows[table]) for table in (*TABLES, *CYCLE_TABLES)]
     return version, reports

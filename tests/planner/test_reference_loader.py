@@ -7,6 +7,7 @@ import yaml
 from django.core.management import CommandError, call_command
 
 from planner import models as ref
+from planner.reference.cycle_loader import read_cycle
 from planner.reference.loader import CLINICAL_REFERENCE, CURATION, ReferenceDataError, load_reference, read_shipped
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,9 @@ def test_it_creates_the_whole_set_on_an_empty_database():
     assert "Suggestion rules: 62 created" in output
     assert "Products: 5 created" in output
     data, curation = read_shipped()
-    assert ref.Source.objects.count() == len(data["sources"]) + len(curation["extra_sources"])
+    # The end-of-cycle set (cycle-reference.yaml) adds its own sources (billing code sets).
+    cycle_sources = len(read_cycle()["sources"])
+    assert ref.Source.objects.count() == len(data["sources"]) + len(curation["extra_sources"]) + cycle_sources
     assert ref.DoseGuideline.objects.count() == len(data["doses"]) == 22
     assert ref.DiluentVolume.objects.count() == len(data["dilution"]["table"])
     assert ref.Caution.objects.count() == len(data["warnings"]) + len(curation["extra_cautions"]) == 15

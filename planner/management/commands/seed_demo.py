@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from patients.demo import MRN_PREFIX, seed_demo_clinic
+from planner.cycle_demo import seed_demo_prices, seed_demo_responses
 from planner.demo import seed_demo_sessions
 from planner.models import Product
 
@@ -63,5 +64,8 @@ class Command(BaseCommand):
         else:
             sessions = seed_demo_sessions(seed=seed, signed_by=neurologist, prepared_by=nurse)
             self.stdout.write(f"Injection sessions: {sessions} signed sessions created.")
+            responses = seed_demo_responses(seed=seed, recorded_by=nurse, today=today or timezone.localdate())
+            prices = seed_demo_prices(acting_user=users.filter(username="refadmin").first())
+            self.stdout.write(f"Cycle responses: {responses} created; demo vial prices: {prices} set.")
         if options["verbosity"] > 1:
             self.stdout.write(f"Seeded in {time.monotonic() - started:.1f} s.")
