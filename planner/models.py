@@ -1135,3 +1135,12 @@ class TreatmentDue(models.Model):
 
     def __str__(self):
         return f"Patient {self.patient_id} due {self.due or 'not worked out yet'}"
+
+
+# Conditions, medicines and toxin given elsewhere (issue 14): defined in their own module, same app.
+from planner.condition_models import (  # noqa: E402, F401
+    ConditionCode,
+    OutsideToxinDose,
+    PatientCondition,
+    PostureContradiction,
+)
