@@ -20,6 +20,10 @@ class PlannerConfig(AppConfig):
         register_visit_summary_provider(plan_summaries)
         # The patient chart shows the outcome trends and the last cycles (patients never imports planner).
         register_chart_section_provider(outcomes_section)
+        # Conditions, medicines and toxin given elsewhere, at the top of the chart (issue 14).
+        from planner.conditions import conditions_section
+
+        register_chart_section_provider(conditions_section)
         # The worklist's index of due dates follows every signature and visit change (patients never
         # imports planner, so the planner listens to the visit's signal).
         from django.db.models.signals import post_save

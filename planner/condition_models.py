@@ -18,6 +18,7 @@ from patients import colcap
 from patients.audit.managers import AuditedManager, AuditedQuerySet
 from patients.freetext import NOTES_MAX_LENGTH, limit
 from planner.models import MAX_UNITS, POSITIVE, Product, Sourced, reference_text
+from planner.reference.formatting import amount
 
 
 class ConditionCode(Sourced):
@@ -198,7 +199,12 @@ class OutsideToxinDose(models.Model):
         indexes = [models.Index(fields=["patient", "given_on"], name="outside_dose_patient_date")]
 
     def __str__(self):
-        return f"{self.dose} U {self.product.brand_name} on {self.given_on} ({self.indication})"
+        return f"{self.dose_text} on {self.given_on:%d %b %Y} ({self.indication})"
+
+    @property
+    def dose_text(self):
+        """'155 U Botox': a dose given elsewhere is always shown with its own product."""
+        return f"{amount(self.dose)} {self.product.units_label}"
 
     @property
     def audit_patient_id(self):

@@ -32,6 +32,10 @@ CLINICAL_RECORDING = [
         "adverseevent",
     )
     for action in ("view", "add", "change")
+] + [  # conditions, medicines and toxin given elsewhere (issue 14)
+    f"planner.{action}_{model}"
+    for model in ("patientcondition", "outsidetoxindose")
+    for action in ("view", "add", "change")
 ]  # noqa: E501
 # Reading the reference tables (patterns, rules, products, doses) without changing them.
 REFERENCE_READING = [
@@ -48,6 +52,8 @@ REFERENCE_READING = [
         "diluentvolume",
         "caution",
         "policysetting",
+        "conditioncode",
+        "posturecontradiction",
     )
 ]  # noqa: E501
 # Curating the reference tables.
@@ -65,6 +71,8 @@ REFERENCE_CURATION = [
         "diluentvolume",
         "caution",
         "policysetting",
+        "conditioncode",
+        "posturecontradiction",
     )
     for action in ("add", "change")
 ]  # noqa: E501

@@ -8,7 +8,9 @@ register = template.Library()
 
 
 @register.inclusion_tag("patients/includes/chart_sections.html", takes_context=True)
-def chart_sections(context, chart):
-    """Every registered section for this chart and the signed-in user, each under its own h2."""
+def chart_sections(context, chart, placement=""):
+    """Every registered section for this chart, the signed-in user and ``placement``, each under its own h2."""
     user = context["request"].user
-    return {"sections": registered_sections(user=user, patient=chart.patient, records=chart.records)}
+    return {
+        "sections": registered_sections(user=user, patient=chart.patient, records=chart.records, placement=placement)
+    }
