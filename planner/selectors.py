@@ -412,6 +412,7 @@ class PlanReview:
     findings: tuple
     previous: list
     posture: tuple = ()  # the visit's components (suggest.PostureComponent) the candidates come from
+    notes: tuple = ()  # said above the candidates: patterns with no verified primary rule (suggest.suggestion_notes)
 
 
 def review_plan(session, *, product, rows, reference=None, previous=None, now=None):
@@ -441,7 +442,10 @@ def review_plan(session, *, product, rows, reference=None, previous=None, now=No
                 policy=reference.policy,
             )
         )
-    return PlanReview(candidates=candidates, findings=findings, previous=previous, posture=posture)
+    notes = suggest.suggestion_notes(
+        components=posture, rules=reference.rules, combined_patterns=reference.combined_patterns
+    )
+    return PlanReview(candidates=candidates, findings=findings, previous=previous, posture=posture, notes=notes)
 
 
 def saved_rows(session):

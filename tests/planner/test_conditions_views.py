@@ -311,3 +311,15 @@ def test_botox_given_elsewhere_counts_in_the_plan_and_shows_in_its_history(clien
 def test_a_patient_under_18_needs_a_reason(neurologist):
     young = PatientFactory(toxin_naive=False, date_of_birth=TODAY.replace(year=TODAY.year - 17))
     assert "AGE_UNDER_18" in {f.code for f in session_findings(_plan(young, neurologist))}
+
+
+def test_the_editor_says_when_a_pattern_has_no_verified_primary_rule_and_why_a_side_is_unresolved(
+    client_for, neurologist, patient
+):
+    visit = VisitFactory(patient=patient, date=TODAY, status="in_progress")
+    first = PostureComponentFactory(assessment__visit=visit, code="RETROCOLLIS", direction="", severity=2)
+    PostureComponentFactory(assessment=first.assessment, code="TORTICAPUT", direction="right", severity=2)
+    session = services.session_start(visit=visit, acting_user=neurologist)
+    page = client_for("neurologist").get(reverse("plans:editor", args=[session.pk])).content.decode()
+    assert "No verified primary rule for retrocollis; the candidates below are unverified." in page
+    assert "Side unresolved: the sources disagree on its side for right torticaput (S17, S6a): choose the side." in page
