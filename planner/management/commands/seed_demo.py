@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from patients.demo import MRN_PREFIX, seed_demo_clinic
-from planner.demo import seed_demo_sessions
+from planner.demo import seed_demo_conditions, seed_demo_sessions
 from planner.models import Product
 
 
@@ -63,5 +63,7 @@ class Command(BaseCommand):
         else:
             sessions = seed_demo_sessions(seed=seed, signed_by=neurologist, prepared_by=nurse)
             self.stdout.write(f"Injection sessions: {sessions} signed sessions created.")
+            made, doses = seed_demo_conditions(recorded_by=nurse, today=today)
+            self.stdout.write(f"Conditions and medicines: {made} recorded; toxin given elsewhere: {doses} recorded.")
         if options["verbosity"] > 1:
             self.stdout.write(f"Seeded in {time.monotonic() - started:.1f} s.")
