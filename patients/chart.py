@@ -90,12 +90,13 @@ def chart_section_providers():
     return tuple(_section_providers)
 
 
-def chart_sections(*, user, patient, records, placement=""):
-    """The sections every registered provider gives for this chart at ``placement``, in registration order."""
+def chart_sections(*, user, patient, records):
+    """The sections every registered provider gives for this chart, in registration order (each says its
+    placement: the chart shows the "top" ones first, the others below the patient's details)."""
     sections = []
     for provider in _section_providers:
         section = provider(user=user, patient=patient, records=records)
-        if section is not None and section.placement == placement:
+        if section is not None:
             sections.append(
                 ChartSection(
                     section.key,

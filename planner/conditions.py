@@ -164,6 +164,7 @@ class ConditionForm(forms.Form):
             groups.setdefault(code.get_kind_display().capitalize() + "s", []).append((code.pk, code.name))
         self.fields["code"].choices = [("", "Choose…"), *groups.items()]
         self.fields["product"].queryset = Product.objects.filter(is_active=True)
+        self.fields["product"].empty_label = "No product"
 
 
 class ConditionEndForm(forms.Form):

@@ -43,8 +43,9 @@ BUDGETS = {
     # Count of matches and the page of 25; the access entry naming the patients shown (tests/test_access_log.py).
     "patient search": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 2,
     # The patient; visits with their one-to-one records; posture components; side effects; and the
-    # sessions plus their rows, loaded once for both planner sections (visit summaries, treatment history).
-    "patient chart": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 6,
+    # sessions plus their rows, loaded once for both planner sections (visit summaries, treatment history);
+    # the conditions and medicines, and the toxin given elsewhere (the section at the top, issue 14).
+    "patient chart": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 6 + 2,
     # The visit with its records; who booked and recorded it (a query of its own: PostgreSQL plans the
     # eight-table join slower than it runs two); posture components; side effects; the plan summary
     # (sessions, rows).
@@ -54,8 +55,9 @@ BUDGETS = {
     # The session with its rows (2); the reference revision (the reference inputs are cached per process);
     # the earlier signed sessions with their rows (2), shared by the safety checks and the treatment
     # history; the history's visits from its oldest cycle on, their posture components and side effects
-    # (3); this visit's posture components; the patient's side effects.
-    "plan editor": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 2 + 1 + 2 + 3 + 1 + 1,
+    # (3); this visit's posture components; the patient's side effects; the patient's conditions and the toxin
+    # given elsewhere for the safety checks (2), and that toxin again for the history (issue 14).
+    "plan editor": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 2 + 1 + 2 + 3 + 1 + 1 + 3,
 }
 
 
