@@ -90,7 +90,22 @@ HARD_CEILING_NOT_SET           info      no hard ceiling for the product
 NAIVE_START_NOT_LABELED        info      a toxin-naive patient and no labeled starting dose
 CUMULATIVE_OTHER_PRODUCTS      info      other products' sessions in the window, not counted
 PRODUCT_SWITCH                 info      the last signed session used another product (its doses listed)
+CONDITION                      per code  a coded condition or medicine current on the visit day (its level from
+                                         the reference data; product-scoped codes only for their products)
+AGE_UNDER_18                   override  the patient is under 18 on the visit day (the labels are for adults)
+PRIOR_DISTANT_SPREAD           override  breathing difficulty or ptosis reported after an earlier session
+POSTERIOR_ASYMMETRIC           warning   no rotation, tilt, shift or shoulder elevation, yet posterior rows differ
+ANTERIOR_NECK_BILATERAL        warning   a non-SCM anterior neck muscle planned on both sides
+BASELINE_SWALLOWING_NOT_RECORDED warning backward sagittal shift present and baseline swallowing not assessed
+ANTERIOR_NECK_DYSPHAGIA        info      anterior neck muscles planned, no dysphagia history (with it: the warning)
+LEVATOR_URI_DYSPHAGIA          info      levator scapulae planned (it also counts in DYSPHAGIA_ANTERIOR_NECK)
+NECK_EXTENSOR_WEAKNESS         info      posterior neck muscles planned on both sides
+SCM_NO_DOSE_LEVEL              info      SCM planned with a product that has no sourced SCM dose level
+OUTSIDE_TOXIN                  info      toxin given elsewhere in the window (same product counted, others not)
 =============================  ========  =================================================================
+
+Toxin given elsewhere (``PatientHistory.outside_doses``) counts in the cumulative maximum and the interval of
+its own product only; ``Finding.caution_codes`` names the reference cautions a finding applies.
 
 A figure given for one context (``DoseRange.context_patterns``, e.g. 60 U splenius capitis for head
 tremor) is used only when one of its patterns is present in the posture; otherwise the row is checked
