@@ -66,6 +66,7 @@ class ChartSection:
     title: str
     html: str  # built with a template or format_html; plain str is escaped
     stylesheets: tuple = ()  # static paths of CSS files the section needs ("css/outcomes.css")
+    placement: str = ""  # "top": shown first, above the patient's details (conditions and medicines)
 
 
 ChartSectionProvider = Callable[..., ChartSection | None]
@@ -90,12 +91,19 @@ def chart_section_providers():
 
 
 def chart_sections(*, user, patient, records):
-    """The sections every registered provider gives for this chart, in registration order."""
+    """The sections every registered provider gives for this chart, in registration order (each says its
+    placement: the chart shows the "top" ones first, the others below the patient's details)."""
     sections = []
     for provider in _section_providers:
         section = provider(user=user, patient=patient, records=records)
         if section is not None:
             sections.append(
-                ChartSection(section.key, section.title, conditional_escape(section.html), tuple(section.stylesheets))
+                ChartSection(
+                    section.key,
+                    section.title,
+                    conditional_escape(section.html),
+                    tuple(section.stylesheets),
+                    section.placement,
+                )
             )
     return sections

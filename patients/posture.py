@@ -157,3 +157,67 @@ def explain_combined(finding: Finding):
 def tremor_severity(findings: Iterable[Finding]):
     """The worst head tremor recorded (Tsui's 1-2), 0 when there is none."""
     return max((f.severity for f in findings if BY_CODE[f.code].plane is Plane.TREMOR), default=0)
+
+
+# --- Contradictions ---------------------------------------------------------------------------------------
+#
+# Components that cannot be recorded together (a right lateral shift, which already means left
+# laterocaput, with a right laterocaput). The table is reference data the planner curates; patients
+# never imports planner, so the planner registers a source of rules here (PlannerConfig.ready()) and
+# the posture service asks every source when it records a posture.
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    first: str
+    second: str
+    relation: str  # "any": whatever their directions; "same" / "opposite": by their directions
+    reason: str
+    basis: str = ""  # where it comes from, in words: "sources S7, S6b" or "clinic policy"
+
+
+_contradiction_sources: list = []
+
+
+def register_contradiction_source(source):
+    """Add a callable returning Contradiction rows (once). Returns it."""
+    if source not in _contradiction_sources:
+        _contradiction_sources.append(source)
+    return source
+
+
+def unregister_contradiction_source(source):
+    if source in _contradiction_sources:
+        _contradiction_sources.remove(source)
+
+
+def contradiction_rules():
+    return tuple(rule for source in _contradiction_sources for rule in source())
+
+
+def _with_direction(finding):
+    side = DIRECTION_LABELS.get(Direction(finding.direction), "") if finding.direction in ("left", "right") else ""
+    name = BY_CODE[finding.code].name.lower()
+    return f"{side} {name}" if side else name
+
+
+def contradictions(findings: Iterable[Finding], rules: Iterable[Contradiction]):
+    """{(code, "present"): message} for every pair of findings a rule says cannot be recorded together.
+
+    The message names both components and why; it is put on the second component of the rule.
+    """
+    present = {finding.code: finding for finding in findings if finding.code in BY_CODE}
+    problems = {}
+    for rule in rules:
+        first, second = present.get(rule.first), present.get(rule.second)
+        if first is None or second is None:
+            continue
+        if rule.relation == "same" and first.direction != second.direction:
+            continue
+        if rule.relation == "opposite" and (not first.direction or first.direction != _opposite(second.direction)):
+            continue
+        basis = f" ({rule.basis})" if rule.basis else ""
+        text = f"{_with_direction(second)} cannot be recorded with {_with_direction(first)}: {rule.reason}{basis}."
+        key = (rule.second, "present")
+        problems[key] = " ".join(filter(None, [problems.get(key), text[0].upper() + text[1:]]))
+    return problems

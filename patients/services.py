@@ -360,7 +360,7 @@ def posture_assessment_record(*, visit, findings: Iterable[posture.Finding], not
     Errors are keyed "<CODE>_direction" / "<CODE>_severity", the posture form's field names.
     """
     findings = list(findings)
-    problems = posture.validate_findings(findings)
+    problems = posture.validate_findings(findings) or posture.contradictions(findings, posture.contradiction_rules())
     if problems:
         raise ValidationError({f"{code}_{part}": message for (code, part), message in problems.items()})
     _lock_visit(visit)

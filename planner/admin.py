@@ -637,5 +637,33 @@ class PolicySettingAdmin(SourcedAdmin):
     ]
 
 
+# --- conditions, medicines and posture contradictions (issue 14) ----------------------------------------
+
+
+@admin.register(ref.ConditionCode)
+class ConditionCodeAdmin(SourcedAdmin):
+    list_display = ["code", "name", "kind", "level", "per_product", "clinic_policy", "flag", "source_codes", "review"]
+    list_filter = ["kind", "level", "clinic_policy", "verification", "is_active"]
+    list_select_related = ["reviewed_by"]
+    autocomplete_fields = ["products", "sources"]
+    search_fields = ["code", "name", "message"]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "kind", "level", "products", "per_product", "message", "clinic_policy"]}),
+        SourcedAdmin.provenance,
+    ]
+
+
+@admin.register(ref.PostureContradiction)
+class PostureContradictionAdmin(SourcedAdmin):
+    list_display = ["first", "second", "relation", "reason", "clinic_policy", "flag", "source_codes", "review"]
+    list_filter = ["relation", "clinic_policy", "verification", "is_active"]
+    list_select_related = ["reviewed_by"]
+    search_fields = ["first", "second", "reason"]
+    fieldsets = [
+        (None, {"fields": ["first", "second", "relation", "reason", "clinic_policy"]}),
+        SourcedAdmin.provenance,
+    ]
+
+
 # The end-of-cycle reference tables have their admin pages in their own module.
 from planner import cycle_admin  # noqa: E402, F401

@@ -23,6 +23,15 @@ class PlannerConfig(AppConfig):
         from planner.cycle_history import non_response_section
 
         register_chart_section_provider(non_response_section)  # the secondary non-response flag
+        # Conditions, medicines and toxin given elsewhere, at the top of the chart (issue 14).
+        from planner.conditions import conditions_section
+
+        register_chart_section_provider(conditions_section)
+        # The posture form refuses the contradictions of the reference data (patients never imports planner).
+        from patients.posture import register_contradiction_source
+        from planner.posture_rules import posture_contradictions
+
+        register_contradiction_source(posture_contradictions)
         # The worklist's index of due dates follows every signature and visit change (patients never
         # imports planner, so the planner listens to the visit's signal).
         from django.db.models.signals import post_save

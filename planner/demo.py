@@ -286,3 +286,76 @@ def seed_demo_sessions(*, seed, signed_by, prepared_by=None):
     bulk_create_with_history(injections, Injection, batch_size=BATCH_SIZE, default_user=signed_by)
     rebuild_treatment_due()  # bulk_create sends no post_save: the worklist's index is rebuilt here instead
     return len(created)
+
+
+# --- conditions, medicines and toxin given elsewhere (issue 14) --------------------------------------------
+# (code, note, days since it started, days it lasted or None while it lasts); every DEMO_CONDITION_EVERY-th
+# active demo patient gets the next one, so the demo clinic shows a few of each kind.
+DEMO_CONDITIONS = (
+    ("ANTICOAGULANT", "Apixaban 5 mg twice daily for atrial fibrillation", 700, None),
+    ("AMINOGLYCOSIDE", "Gentamicin for a urinary infection", 200, 10),
+    ("RESPIRATORY_CONDITION", "COPD, moderate; uses an inhaler", 1500, None),
+    ("MYASTHENIA_GRAVIS", "Ocular myasthenia, stable on pyridostigmine", 900, None),
+    ("HYPERSENSITIVITY_COWS_MILK", "Cow's-milk protein allergy since childhood", 3000, None),
+    ("BLEEDING_DISORDER", "Von Willebrand disease type 1", 4000, None),
+)
+DEMO_CONDITION_EVERY = 6
+# (product code, units of THAT product, weeks ago, indication, where): toxin given elsewhere.
+DEMO_OUTSIDE_DOSES = (
+    ("ONA", Decimal(155), 6, "Chronic migraine", "Regional headache clinic"),
+    ("ABO", Decimal(500), 9, "Upper limb spasticity", "Stroke rehabilitation unit"),
+)
+
+
+def seed_demo_conditions(*, recorded_by, today=None):
+    """Record the demo conditions and doses given elsewhere; patients with entries already are left alone.
+
+    Returns (conditions, outside doses) created. Deterministic: patients are taken in MRN order.
+    """
+    from planner import conditions
+    from planner.models import ConditionCode, OutsideToxinDose, PatientCondition
+
+    if recorded_by is None:
+        return 0, 0
+    today = today or timezone.localdate()
+    codes = {code.code: code for code in ConditionCode.objects.filter(is_active=True)}
+    products = {product.code: product for product in Product.objects.filter(is_active=True)}
+    patients = list(Patient.objects.filter(mrn__startswith=MRN_PREFIX, active=True).order_by("mrn"))
+    taken = set(PatientCondition.objects.values_list("patient_id", flat=True)) | set(
+        OutsideToxinDose.objects.values_list("patient_id", flat=True)
+    )
+    made_conditions = made_doses = 0
+    chosen = patients[1::DEMO_CONDITION_EVERY]
+    with transaction.atomic():
+        for patient, (code, note, since_days, lasted) in zip(chosen, DEMO_CONDITIONS, strict=False):
+            if patient.pk in taken or code not in codes:
+                continue
+            since = today - timedelta(days=since_days)
+            if since > timezone.localdate():  # seeding "as if" a later day: nothing starts in the future
+                continue
+            conditions.condition_record(
+                patient=patient,
+                code=codes[code],
+                since=since,
+                until=since + timedelta(days=lasted) if lasted is not None else None,
+                note=note,
+                acting_user=recorded_by,
+            )
+            made_conditions += 1
+        for patient, (product, units, weeks, indication, where) in zip(
+            patients[4 :: DEMO_CONDITION_EVERY * 2], DEMO_OUTSIDE_DOSES, strict=False
+        ):
+            given_on = today - timedelta(weeks=weeks)
+            if patient.pk in taken or product not in products or given_on > timezone.localdate():
+                continue
+            conditions.outside_dose_record(
+                patient=patient,
+                product=products[product],
+                dose=units,
+                given_on=given_on,
+                indication=indication,
+                given_where=where,
+                acting_user=recorded_by,
+            )
+            made_doses += 1
+    return made_conditions, made_doses

@@ -1137,5 +1137,13 @@ class TreatmentDue(models.Model):
         return f"Patient {self.patient_id} due {self.due or 'not worked out yet'}"
 
 
+# Conditions, medicines and toxin given elsewhere (issue 14): defined in their own module, same app.
+from planner.condition_models import (  # noqa: E402, F401
+    ConditionCode,
+    OutsideToxinDose,
+    PatientCondition,
+    PostureContradiction,
+)
+
 # The end of a treatment cycle (billing codes, vial prices, handout text, response policy): its own module.
 from planner.cycle_models import BillingCode, HandoutText, ResponsePolicy, VialPrice  # noqa: E402, F401

@@ -33,6 +33,10 @@ CLINICAL_RECORDING = [
         "cycleresponse",
     )
     for action in ("view", "add", "change")
+] + [  # conditions, medicines and toxin given elsewhere (issue 14)
+    f"planner.{action}_{model}"
+    for model in ("patientcondition", "outsidetoxindose")
+    for action in ("view", "add", "change")
 ]  # noqa: E501
 # Reading the reference tables (patterns, rules, products, doses) without changing them.
 REFERENCE_READING = [
@@ -53,6 +57,8 @@ REFERENCE_READING = [
         "vialprice",
         "handouttext",
         "responsepolicy",
+        "conditioncode",
+        "posturecontradiction",
     )
 ]  # noqa: E501
 # Curating the reference tables.
@@ -74,6 +80,8 @@ REFERENCE_CURATION = [
         "vialprice",
         "handouttext",
         "responsepolicy",
+        "conditioncode",
+        "posturecontradiction",
     )
     for action in ("add", "change")
 ]  # noqa: E501

@@ -90,7 +90,22 @@ HARD_CEILING_NOT_SET           info      no hard ceiling for the product
 NAIVE_START_NOT_LABELED        info      a toxin-naive patient and no labeled starting dose
 CUMULATIVE_OTHER_PRODUCTS      info      other products' sessions in the window, not counted
 PRODUCT_SWITCH                 info      the last signed session used another product (its doses listed)
+CONDITION                      per code  a coded condition or medicine current on the visit day (its level from
+                                         the reference data; product-scoped codes only for their products)
+AGE_UNDER_18                   override  the patient is under 18 on the visit day (the labels are for adults)
+PRIOR_DISTANT_SPREAD           override  breathing difficulty or ptosis reported after an earlier session
+POSTERIOR_ASYMMETRIC           warning   no rotation, tilt, shift or shoulder elevation, yet posterior rows differ
+ANTERIOR_NECK_BILATERAL        warning   a non-SCM anterior neck muscle planned on both sides
+BASELINE_SWALLOWING_NOT_RECORDED warning backward sagittal shift present and baseline swallowing not assessed
+ANTERIOR_NECK_DYSPHAGIA        info      anterior neck muscles planned, no dysphagia history (with it: the warning)
+LEVATOR_URI_DYSPHAGIA          info      levator scapulae planned (it also counts in DYSPHAGIA_ANTERIOR_NECK)
+NECK_EXTENSOR_WEAKNESS         info      posterior neck muscles planned on both sides
+SCM_NO_DOSE_LEVEL              info      SCM planned with a product that has no sourced SCM dose level
+OUTSIDE_TOXIN                  info      toxin given elsewhere in the window (same product counted, others not)
 =============================  ========  =================================================================
+
+Toxin given elsewhere (``PatientHistory.outside_doses``) counts in the cumulative maximum and the interval of
+its own product only; ``Finding.caution_codes`` names the reference cautions a finding applies.
 
 A figure given for one context (``DoseRange.context_patterns``, e.g. 60 U splenius capitis for head
 tremor) is used only when one of its patterns is present in the posture; otherwise the row is checked
@@ -192,6 +207,18 @@ RECONSTITUTED_TOO_LONG_AGO = "RECONSTITUTED_TOO_LONG_AGO"
 RECONSTITUTION_TIME_MISSING = "RECONSTITUTION_TIME_MISSING"
 VISIT_IN_FUTURE = "VISIT_IN_FUTURE"
 PATIENT_INACTIVE = "PATIENT_INACTIVE"
+# Issue 14: the patient's conditions and medicines, and every reference caution.
+CONDITION = "CONDITION"
+AGE_UNDER_18 = "AGE_UNDER_18"
+PRIOR_DISTANT_SPREAD = "PRIOR_DISTANT_SPREAD"
+ANTERIOR_NECK_DYSPHAGIA = "ANTERIOR_NECK_DYSPHAGIA"
+ANTERIOR_NECK_BILATERAL = "ANTERIOR_NECK_BILATERAL"
+LEVATOR_URI_DYSPHAGIA = "LEVATOR_URI_DYSPHAGIA"
+POSTERIOR_ASYMMETRIC = "POSTERIOR_ASYMMETRIC"
+NECK_EXTENSOR_WEAKNESS = "NECK_EXTENSOR_WEAKNESS"
+SCM_NO_DOSE_LEVEL = "SCM_NO_DOSE_LEVEL"
+BASELINE_SWALLOWING_NOT_RECORDED = "BASELINE_SWALLOWING_NOT_RECORDED"
+OUTSIDE_TOXIN = "OUTSIDE_TOXIN"
 
 DOSE_CODES = frozenset(
     {
@@ -216,8 +243,21 @@ DOSE_CODES = frozenset(
         HARD_CEILING_NOT_SET,
         DOSE_NOT_SOURCED,
         DOSE_ABOVE_MEDIAN_MULTIPLE,
+        ANTERIOR_NECK_DYSPHAGIA,
+        ANTERIOR_NECK_BILATERAL,
+        LEVATOR_URI_DYSPHAGIA,
+        POSTERIOR_ASYMMETRIC,
+        NECK_EXTENSOR_WEAKNESS,
+        SCM_NO_DOSE_LEVEL,
     }
 )
+# Adverse events after toxin that suggest distant spread of its effect (patients.models.AdverseEvent.Kind).
+DISTANT_SPREAD_KINDS = frozenset({"breathing", "vision_ptosis", "generalised_weakness"})
+# Components that make a plan asymmetric on purpose: with none of them, posterior injections are symmetric.
+LATERAL_COMPONENTS = frozenset(
+    {"TORTICAPUT", "TORTICOLLIS", "LATEROCAPUT", "LATEROCOLLIS", "LATERAL_SHIFT", "SHOULDER_ELEVATION"}
+)
+ADULT_AGE = 18
 
 # What a figure is, by the DoseGuideline kind it comes from: a trial's doses are what was seen, not advice.
 FIGURE_KINDS = {
@@ -238,6 +278,7 @@ class Basis:
 
     source_codes: tuple[str, ...] = ()
     verification: str | None = None
+    caution_code: str = ""  # the reference Caution row this basis is, if any (findings list them)
 
     def __post_init__(self):
         object.__setattr__(self, "source_codes", tuple(self.source_codes))
@@ -283,6 +324,17 @@ class ScmReduction(Basis):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ProductCaution(Basis):
+    """A caution that applies to some products only (empty ``product_codes``: every product)."""
+
+    product_codes: tuple[str, ...] = ()
+    text: str = ""
+
+    def applies_to(self, product_code):
+        return not self.product_codes or product_code in self.product_codes
+
+
+@dataclass(frozen=True, kw_only=True)
 class Cautions:
     scm_muscle_code: str = "SCM"
     scm_total_max: tuple[ProductAmount, ...] = ()
@@ -290,9 +342,23 @@ class Cautions:
     scm_reduction: ScmReduction = ScmReduction()
     prior_dysphagia: Basis = Basis()
     units_not_interchangeable: Basis = Basis()
+    # Issue 14: the rest of the reference cautions.
+    scm_limit: tuple[ProductCaution, ...] = ()  # "limit the SCM dose", and each product's SCM caution text
+    levator_dysphagia: Basis = Basis()  # LEVATOR_URI_DYSPHAGIA
+    symmetric_posterior: Basis = Basis()  # SYMMETRIC_POSTERIOR
+    neck_extensor_weakness: Basis = Basis()  # NECK_EXTENSOR_WEAKNESS
+    distant_spread: Basis = Basis()  # DISTANT_SPREAD
+    naive_lower_start: ProductCaution | None = None  # NAIVE_LOWER_START
+    cumulative: Basis = Basis()  # CUMULATIVE
+    baseline_swallowing: Basis = Basis()  # BASELINE_SWALLOW_SSB
+    baseline_swallowing_pattern: str = "SAGITTAL_SHIFT_BACKWARD"
+    adult_label: Basis = Basis()  # the cervical dystonia labels are for adults
+    anterior_neck: Basis = Basis()  # the dysphagia caution every anterior neck muscle carries
+    levator_muscle_code: str = "LEVATOR_SCAPULAE"
 
     def __post_init__(self):
         object.__setattr__(self, "scm_total_max", tuple(self.scm_total_max))
+        object.__setattr__(self, "scm_limit", tuple(self.scm_limit))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -312,6 +378,7 @@ class MuscleInfo:
     guidance_level: str = GuidanceLevel.OPTIONAL
     anterior_neck: bool = False
     guidance_basis: Basis = Basis()
+    posterior: bool = False  # a posterior neck muscle (symmetry and neck-extensor weakness)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -356,11 +423,45 @@ class AdverseEvent:
 
 
 @dataclass(frozen=True, kw_only=True)
+class OutsideDose:
+    """Toxin given elsewhere (another indication or clinic): counted only with the same product's doses."""
+
+    date: dt.date
+    product: Product
+    dose: object  # in ``product``'s units
+    indication: str = ""
+    where: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Condition(Basis):
+    """A coded condition or medicine on the patient and the finding it raises while current."""
+
+    code: str
+    name: str
+    level: str  # error, override or warning
+    message: str
+    since: dt.date | None = None
+    until: dt.date | None = None  # None: ongoing
+    note: str = ""
+    product_codes: tuple[str, ...] = ()  # the products it applies to; empty: every product
+    clinic_policy: bool = False
+
+    def current_on(self, day):
+        return (self.since is None or self.since <= day) and (self.until is None or self.until >= day)
+
+
+@dataclass(frozen=True, kw_only=True)
 class PatientHistory:
     sessions: tuple[SignedSession, ...] = ()
     adverse_events: tuple[AdverseEvent, ...] = ()
     toxin_naive: bool = False
     prior_dysphagia: bool = False
+    # Issue 14:
+    outside_doses: tuple[OutsideDose, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+    date_of_birth: dt.date | None = None
+    baseline_swallowing: str = ""  # "not_assessed", "normal", "mild", ...; "" when not known
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -374,6 +475,7 @@ class Finding:
     verification: Verification | None = None
     clinic_policy: bool = False
     row: int | None = None  # index into draft.rows
+    caution_codes: tuple[str, ...] = ()  # the reference cautions the finding applies
 
     @property
     def basis(self):
@@ -468,6 +570,8 @@ class _Check:
                 self._dysphagia(row)
                 self._volume(row)
             self._scm(planned)
+            self._dysphagia_risk(planned)
+            self._posterior(planned)
             self._hard_ceiling(total)
             self._session_max(total)
             self._cumulative(total)
@@ -478,6 +582,11 @@ class _Check:
         self._preparation()
         self._visit_date()
         self._patient()
+        self._conditions()
+        self._age()
+        self._distant_spread()
+        self._baseline_swallowing()
+        self._outside()
         return self.findings
 
     def add(self, level, code, key, message, rule, *, basis=None, extra=(), policy=False, row=None, cite=True):
@@ -489,6 +598,7 @@ class _Check:
         codes = tuple(dict.fromkeys(code_ for b in bases for code_ in b.source_codes))
         verification = _worst(b.verification for b in bases if b.source_codes)
         clinic_policy = policy or any(not b.source_codes for b in bases)
+        caution_codes = tuple(dict.fromkeys(b.caution_code for b in bases if b.caution_code))
         basis_text = _basis_text(codes, verification, clinic_policy)
         message = f"{message} ({basis_text})." if basis_text and cite else f"{message}."
         self.findings.append(
@@ -502,6 +612,7 @@ class _Check:
                 verification=verification,
                 clinic_policy=clinic_policy,
                 row=row,
+                caution_codes=caution_codes,
             )
         )
 
@@ -660,24 +771,116 @@ class _Check:
             row=row.index,
         )
 
-    def _dysphagia(self, row):
+    def _anterior(self, row):
         muscle = self.muscles.get(row.muscle_code)
-        anterior = row.muscle_code == self.cautions.scm_muscle_code or (muscle is not None and muscle.anterior_neck)
-        if not anterior:
+        return row.muscle_code == self.cautions.scm_muscle_code or (muscle is not None and muscle.anterior_neck)
+
+    def _dysphagia(self, row):
+        levator = row.muscle_code == self.cautions.levator_muscle_code
+        if not (self._anterior(row) or levator):
             return
         context = self.dysphagia
         if context is None:
             return
+        what = "a muscle whose injection may raise the dysphagia risk" if levator else "an anterior neck muscle"
         self.add(
             Level.WARNING,
             DYSPHAGIA_ANTERIOR_NECK,
             self._key(DYSPHAGIA_ANTERIOR_NECK, row),
-            f"{_capital(row.label)} is an anterior neck muscle and the patient has had dysphagia ({context}): "
+            f"{_capital(row.label)} is {what} and the patient has had dysphagia ({context}): "
             f"injecting it risks dysphagia again",
-            "After dysphagia, injecting SCM or other anterior neck muscles needs a reason",
+            "After dysphagia, injecting SCM, levator scapulae or other anterior neck muscles needs a reason",
             basis=self.cautions.prior_dysphagia,
+            extra=[self.cautions.levator_dysphagia] if levator else (),
             row=row.index,
         )
+
+    def _dysphagia_risk(self, planned):
+        """The dysphagia caution every anterior neck muscle carries; bilateral ones; levator scapulae."""
+        levator = [row for row in planned if row.muscle_code == self.cautions.levator_muscle_code]
+        if levator:
+            self.add(
+                Level.INFO,
+                LEVATOR_URI_DYSPHAGIA,
+                LEVATOR_URI_DYSPHAGIA,
+                f"{_capital(_join(row.label for row in levator))}: levator scapulae injection may raise the risk of "
+                f"upper respiratory infection and dysphagia",
+                "Levator scapulae injections may raise the risk of upper respiratory infection and dysphagia",
+                basis=self.cautions.levator_dysphagia,
+            )
+        anterior = [row for row in planned if self._anterior(row)]
+        if not anterior:
+            return
+        if self.dysphagia is None:  # after dysphagia each row has its own, stronger warning (_dysphagia)
+            self.add(
+                Level.INFO,
+                ANTERIOR_NECK_DYSPHAGIA,
+                ANTERIOR_NECK_DYSPHAGIA,
+                f"{_capital(_join(row.label for row in anterior))}: anterior neck injections carry a risk of "
+                f"dysphagia; ask about swallowing at the next visit",
+                "Anterior neck muscles always carry the dysphagia caution",
+                basis=self.cautions.anterior_neck,
+            )
+        by_muscle = {}
+        for row in anterior:
+            if row.muscle_code != self.cautions.scm_muscle_code:  # bilateral SCM has its own caution
+                by_muscle.setdefault(row.muscle_code, set()).add(row.side)
+        for muscle_code, sides in sorted(by_muscle.items()):
+            if Side.LEFT in sides and Side.RIGHT in sides:
+                muscle = self.muscles.get(muscle_code)
+                name = muscle.name if muscle else muscle_code
+                self.add(
+                    Level.WARNING,
+                    ANTERIOR_NECK_BILATERAL,
+                    f"{ANTERIOR_NECK_BILATERAL}:{muscle_code}",
+                    f"{name} is planned on both sides: bilateral anterior neck injection raises the risk of dysphagia",
+                    "Bilateral anterior neck injections raise the risk of dysphagia",
+                    basis=self.cautions.bilateral_scm,
+                    policy=True,
+                )
+
+    def _posterior(self, planned):
+        posterior = [row for row in planned if (m := self.muscles.get(row.muscle_code)) is not None and m.posterior]
+        sides = {row.side for row in posterior}
+        if Side.LEFT in sides and Side.RIGHT in sides:
+            self.add(
+                Level.INFO,
+                NECK_EXTENSOR_WEAKNESS,
+                NECK_EXTENSOR_WEAKNESS,
+                "Posterior neck muscles are planned on both sides: neck extensor weakness is a common adverse "
+                "event after bilateral posterior injections (17.6% in retroform cervical dystonia); ask about "
+                "head drop at the next visit",
+                "Bilateral posterior injections carry a risk of neck extensor weakness",
+                basis=self.cautions.neck_extensor_weakness,
+            )
+        # Without a rotation, tilt, shift or shoulder elevation, posterior injections are symmetric.
+        if not posterior or not self.present or self.present & LATERAL_COMPONENTS:
+            return
+        doses = {}
+        for row in posterior:
+            doses.setdefault(row.muscle_code, {}).setdefault(row.side, Decimal(0))
+            doses[row.muscle_code][row.side] += row.dose
+        uneven = []
+        for muscle_code, by_side in sorted(doses.items()):
+            left, right = by_side.get(Side.LEFT), by_side.get(Side.RIGHT)
+            if left != right:
+                muscle = self.muscles.get(muscle_code)
+                name = lower_first(muscle.name) if muscle else muscle_code
+                shown = ", ".join(
+                    f"{side.value} {self.amount(by_side[side]) if side in by_side else 'none'}"
+                    for side in (Side.LEFT, Side.RIGHT)
+                )
+                uneven.append(f"{name} ({shown})")
+        if uneven:
+            self.add(
+                Level.WARNING,
+                POSTERIOR_ASYMMETRIC,
+                POSTERIOR_ASYMMETRIC,
+                f"No rotation, tilt or shift is recorded, yet the posterior neck injections are not symmetric: "
+                f"{'; '.join(uneven)}; asymmetric posterior injections may cause a tilt",
+                "If there is no head tilt, posterior-neck injections should be symmetric",
+                basis=self.cautions.symmetric_posterior,
+            )
 
     def _dysphagia_context(self):
         """'dysphagia reported 20 Mar 2026, moderate', 'recorded in the patient's history', or None."""
@@ -743,6 +946,19 @@ class _Check:
             )
         caution = next((item for item in cautions.scm_total_max if item.product_code == self.product.code), None)
         caution_value = _number(caution.value) if caution else None
+        limits = [item for item in cautions.scm_limit if item.applies_to(self.product.code)]
+        if caution_value is None and limits:
+            said = "; ".join(dict.fromkeys(item.text for item in limits if item.text))
+            self.add(
+                Level.INFO,
+                SCM_NO_DOSE_LEVEL,
+                SCM_NO_DOSE_LEVEL,
+                f"{name} is planned with {self.product.name}, which has no sourced SCM dose level"
+                + (f" ({said})" if said else "")
+                + f": keep the SCM total of {self.amount(sum((row.dose for row in scm_rows), Decimal(0)))} low",
+                "Limit the SCM dose to reduce dysphagia, with every product",
+                extra=limits,
+            )
         if caution_value is not None:
             scm_total = sum((row.dose for row in scm_rows), Decimal(0))
             if scm_total > caution_value:
@@ -757,6 +973,7 @@ class _Check:
                     f"{self.amount(caution_value)}; keeping the SCM total at or below it may reduce dysphagia",
                     "Limit the total SCM dose to reduce dysphagia",
                     basis=caution,
+                    extra=limits,
                 )
         self._scm_reduction(scm_rows, name)
 
@@ -895,18 +1112,25 @@ class _Check:
                 "Units of different products are never added or converted",
                 basis=self.cautions.units_not_interchangeable,
             )
-        if signed + total <= value:
+        # Toxin given elsewhere counts with its own product only (never converted).
+        elsewhere = [
+            (dose, day) for dose, day in self._outside_doses() if start < day and dose.product.code == self.product.code
+        ]
+        outside = sum((_parse_dose(dose.dose)[0] or Decimal(0) for dose, _ in elsewhere), Decimal(0))
+        if signed + outside + total <= value:
             return
         count = "1 session" if len(same) == 1 else f"{len(same)} sessions"
+        given = f" + {self.amount(outside)} given elsewhere" if elsewhere else ""
         self.add(
             Level.OVERRIDE,
             CUMULATIVE_MAX_EXCEEDED,
             CUMULATIVE_MAX_EXCEEDED,
             f"{self.product.name} in the {weeks} weeks up to {_format_date(self.visit)}: {self.amount(signed)} "
-            f"signed ({count}) + {self.amount(total)} planned = {self.amount(signed + total)}, above the cumulative "
-            f"maximum of {self.amount(value)} per {weeks} weeks",
+            f"signed ({count}){given} + {self.amount(total)} planned = {self.amount(signed + outside + total)}, "
+            f"above the cumulative maximum of {self.amount(value)} per {weeks} weeks",
             "Above the cumulative maximum only with the signing neurologist's written reason",
             basis=limit,
+            extra=[self.cautions.cumulative] if elsewhere else (),
         )
 
     def _naive(self, total):
@@ -922,6 +1146,7 @@ class _Check:
                 f"Toxin-naive patient: no labeled starting dose for {self.product.name} to check the session "
                 f"total of {self.amount(total)} against; labels advise starting low",
                 "Start toxin-naive patients at a low dose",
+                basis=self._naive_caution(),
             )
             return
         if total > value:
@@ -933,16 +1158,34 @@ class _Check:
                 f"{self.amount(value)}",
                 "Above the labeled starting dose for a toxin-naive patient only with a written reason",
                 basis=limit,
+                extra=[caution] if (caution := self._naive_caution()) else (),
             )
+
+    def _naive_caution(self):
+        caution = self.cautions.naive_lower_start
+        return caution if caution is not None and caution.applies_to(self.product.code) else None
 
     # --- history and preparation ----------------------------------------------------------------------
 
     def _interval(self):
         limit = self.limits.min_interval_weeks if self.limits else None
         weeks = _number(limit.value) if limit else None
-        if weeks is None or not self.past or self.visit is None:
+        if weeks is None or self.visit is None:
             return
-        last, day = self.past[-1]
+        # The last signed session of any product, or the same product given elsewhere, whichever is later.
+        latest = []
+        if self.past:
+            last, day = self.past[-1]
+            latest.append((day, 1, f"the last signed session on {_format_date(day)} ({last.product.name})", None))
+        for dose, day in self._outside_doses():
+            if dose.product.code == self.product.code:
+                where = f", {dose.where}" if dose.where else ""
+                why = dose.indication or "another indication"
+                text = f"{dose.product.name} given elsewhere on {_format_date(day)} ({why}{where})"
+                latest.append((day, 0, text, self.cautions.cumulative))
+        if not latest:
+            return
+        day, _, since, extra = max(latest, key=lambda item: (item[0], item[1]))
         days = (self.visit - day).days
         if days >= weeks * 7:
             return
@@ -950,10 +1193,21 @@ class _Check:
             Level.OVERRIDE,
             INTERVAL_TOO_SHORT,
             f"{INTERVAL_TOO_SHORT}:{day.isoformat()}",
-            f"Only {_format_days(days)} since the last signed session on {_format_date(day)} ({last.product.name}); "
+            f"Only {_format_days(days)} since {since}; "
             f"the minimum re-treatment interval for {self.product.name} is {format_number(weeks)} weeks",
             "Re-treat sooner than the product's minimum interval only with a written reason",
             basis=limit,
+            extra=[extra] if extra else (),
+        )
+
+    def _outside_doses(self):
+        """(dose, date) of toxin given elsewhere on or before the visit, oldest first."""
+        if self.visit is None:
+            return []
+        dated = [(dose, _as_date(dose.date)) for dose in self.history.outside_doses]
+        return sorted(
+            ((dose, day) for dose, day in dated if day is not None and day <= self.visit),
+            key=lambda item: (item[1], str(item[0].product.code), str(item[0].dose)),
         )
 
     def _product_switch(self):
@@ -1074,6 +1328,147 @@ class _Check:
             "The patient is inactive: reactivate the patient before planning or signing",
             "Nothing is planned or signed for an inactive patient",
         )
+
+    # --- the patient: conditions, medicines, age, earlier reactions (issue 14) ------------------------
+
+    def _conditions(self):
+        if self.visit is None:
+            return
+        for condition in sorted(self.history.conditions, key=lambda item: (str(item.code), str(item.name))):
+            if not condition.current_on(self.visit):
+                continue
+            if condition.product_codes and self.product.code not in condition.product_codes:
+                continue
+            level = _enum(Level, condition.level)
+            if level is None or level is Level.INFO:
+                level = Level.WARNING
+            recorded = f"recorded since {_format_date(condition.since)}" if condition.since else "recorded"
+            note = f" ({_shown_note(condition.note)})" if str(condition.note or "").strip() else ""
+            scoped = f" with {self.product.name}" if condition.product_codes else ""
+            self.add(
+                level,
+                CONDITION,
+                f"{CONDITION}:{condition.code}",
+                f"{condition.name}{scoped}, {recorded}{note}: {condition.message}",
+                f"{condition.name}: {_LEVEL_RULES[level]}",
+                basis=condition,
+                policy=condition.clinic_policy,
+            )
+
+    def _age(self):
+        born = _as_date(self.history.date_of_birth)
+        if born is None or self.visit is None:
+            return
+        age = self.visit.year - born.year - ((self.visit.month, self.visit.day) < (born.month, born.day))
+        if age >= ADULT_AGE:
+            return
+        self.add(
+            Level.OVERRIDE,
+            AGE_UNDER_18,
+            AGE_UNDER_18,
+            f"The patient is {age} on the visit day: the cervical dystonia labels are for adults (18 and over)",
+            "Treating a patient under 18 is off-label and needs a written reason",
+            basis=self.cautions.adult_label,
+        )
+
+    def _distant_spread(self):
+        events = [
+            event
+            for event in self.history.adverse_events
+            if str(event.kind) in DISTANT_SPREAD_KINDS
+            and (_as_date(event.date) is None or self.visit is None or _as_date(event.date) <= self.visit)
+        ]
+        if not events:
+            return
+        listed = "; ".join(
+            " ".join(
+                filter(
+                    None,
+                    [
+                        _SPREAD_LABELS.get(str(event.kind), str(event.kind)),
+                        f"reported {_format_date(_as_date(event.date))}" if _as_date(event.date) else "",
+                        f"({event.severity})" if event.severity else "",
+                    ],
+                )
+            )
+            for event in sorted(events, key=lambda event: _as_date(event.date) or dt.date.min)
+        )
+        self.add(
+            Level.OVERRIDE,
+            PRIOR_DISTANT_SPREAD,
+            PRIOR_DISTANT_SPREAD,
+            f"After an earlier session the patient had {listed}: distant spread of toxin effect; swallowing or "
+            f"breathing difficulty can be life-threatening",
+            "After a past breathing difficulty, generalised weakness or ptosis after toxin, signing needs a reason",
+            basis=self.cautions.distant_spread,
+        )
+
+    def _baseline_swallowing(self):
+        pattern = self.cautions.baseline_swallowing_pattern
+        if pattern not in self.present or self.history.baseline_swallowing != "not_assessed":
+            return
+        self.add(
+            Level.WARNING,
+            BASELINE_SWALLOWING_NOT_RECORDED,
+            BASELINE_SWALLOWING_NOT_RECORDED,
+            f"{pattern_name(pattern)[:1].upper()}{pattern_name(pattern)[1:]} is recorded and the patient's baseline "
+            f"swallowing is not assessed: dysphagia may be present before any injection; record it on the patient",
+            "Record baseline swallowing before treating the double-chin posture",
+            basis=self.cautions.baseline_swallowing,
+        )
+
+    def _outside(self):
+        doses = self._outside_doses()
+        if not doses:
+            return
+        limit = self.limits.cumulative_max if self.limits else None
+        weeks = (_whole(limit.period_weeks) if limit else None) or OUTSIDE_WINDOW_WEEKS
+        start = self.visit - dt.timedelta(days=weeks * 7)
+        recent = [(dose, day) for dose, day in doses if day > start]
+        if not recent:
+            return
+        parts = []
+        for dose, day in recent:
+            amount, _ = _parse_dose(dose.dose)
+            shown = dose.product.amount(amount) if amount is not None else f"{_shown(dose.dose)} {dose.product.unit}"
+            counted = (
+                "counted with this plan's product"
+                if dose.product.code == self.product.code
+                else "not counted: another product's units"
+            )
+            what = ", ".join(filter(None, [dose.indication, dose.where]))
+            parts.append(f"{shown} on {_format_date(day)}" + (f" ({what})" if what else "") + f", {counted}")
+        self.add(
+            Level.INFO,
+            OUTSIDE_TOXIN,
+            OUTSIDE_TOXIN,
+            f"Botulinum toxin given elsewhere in the {weeks} weeks up to the visit: " + "; ".join(parts),
+            "Count botulinum toxin given for other indications or by other clinics, with its own product only",
+            basis=self.cautions.cumulative,
+        )
+
+
+OUTSIDE_WINDOW_WEEKS = 12
+_SPREAD_LABELS = {
+    "breathing": "breathing difficulty",
+    "vision_ptosis": "blurred vision or ptosis",
+    "generalised_weakness": "generalised weakness",
+}
+_LEVEL_RULES = {
+    Level.ERROR: "a contraindication; the plan cannot be signed while it is current",
+    Level.OVERRIDE: "a precaution; signing needs the neurologist's written reason",
+    Level.WARNING: "acknowledge it before signing",
+}
+
+
+def _join(labels):
+    labels = list(labels)
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def _shown_note(note):
+    text = " ".join(str(note).split())
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 # An expert example given for one context applies only when one of these patterns is present: the words of

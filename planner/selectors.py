@@ -14,12 +14,16 @@ from django.utils import timezone
 from patients.models import AdverseEvent, PostureComponent, Visit
 from patients.selectors import has_prior_dysphagia
 from planner import safety, suggest
+from planner.caution_inputs import build_cautions
 from planner.models import (
     Caution,
+    ConditionCode,
     DoseGuideline,
     Injection,
     InjectionSession,
     Muscle,
+    OutsideToxinDose,
+    PatientCondition,
     PatternComponent,
     PolicySetting,
     Product,
@@ -60,6 +64,8 @@ class ReferenceInputs:
     # Results computed from these inputs alone, kept with them (views._suggestion_list): they are
     # dropped with the inputs when a reference row changes.
     memo: dict = field(default_factory=dict, compare=False, repr=False)
+    # {ConditionCode pk: its fields for safety.Condition} (issue 14); the patient's entries point at them.
+    condition_codes: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 # Reference inputs per product, kept per process and keyed by the reference version, which every change
@@ -143,6 +149,7 @@ def _load_reference_inputs(product):
             guidance_level=muscle.guidance,
             anterior_neck=muscle.code == "SCM" or muscle.group in ANTERIOR_NECK_GROUPS,
             guidance_basis=GUIDANCE_BASIS,
+            posterior=muscle.group == Muscle.Group.POSTERIOR,
         )
         for muscle in all_muscles
     }
@@ -150,6 +157,7 @@ def _load_reference_inputs(product):
         "muscle_names": {muscle.pk: muscle.name for muscle in all_muscles},
         "muscle_choices": tuple((muscle.pk, muscle.name) for muscle in all_muscles if muscle.is_active),
         "product_choices": tuple((choice.pk, str(choice)) for choice in Product.objects.filter(is_active=True)),
+        "condition_codes": _condition_codes(),
     }
     if product is None:
         return ReferenceInputs(rules, combined_patterns, muscles, (), None, None, _policy(), **menus)
@@ -216,40 +224,41 @@ def _product_limits(product):
     )
 
 
-def _basis(caution):
-    if caution is None:
-        return safety.Basis()
-    return safety.Basis(source_codes=_codes(caution), verification=caution.verification)
-
-
 def _cautions(product):
-    cautions = {
-        caution.code: caution
+    rows = [
+        {
+            "code": caution.code,
+            "products": [item.code for item in caution.products.all()],
+            "threshold_units": caution.threshold_units,
+            "text": caution.text,
+            "sources": [source.code for source in caution.sources.all()],
+            "verification": caution.verification,
+        }
         for caution in Caution.objects.filter(is_active=True).prefetch_related(
             Prefetch("sources", queryset=Source.objects.only("id", "code")), "products"
         )
-    }
-    scm_caps = tuple(
-        safety.ProductAmount(
-            product_code=caution_product.code,
-            value=caution.threshold_units,
-            source_codes=_codes(caution),
-            verification=caution.verification,
+    ]
+    return build_cautions(rows)
+
+
+def _condition_codes():
+    """{ConditionCode pk: (safety.Condition fields that come from the reference row)}: cached with the rest."""
+    return {
+        code.pk: {
+            "code": code.code,
+            "name": code.name,
+            "level": code.level,
+            "message": code.message,
+            "product_codes": tuple(sorted(product.code for product in code.products.all())),
+            "per_product": code.per_product,
+            "clinic_policy": code.clinic_policy,
+            "source_codes": _codes(code),
+            "verification": code.verification,
+        }
+        for code in ConditionCode.objects.prefetch_related(
+            Prefetch("sources", queryset=Source.objects.only("id", "code")), "products"
         )
-        for caution in cautions.values()
-        if caution.threshold_units is not None and caution.muscle_id and caution.code.startswith("SCM")
-        for caution_product in caution.products.all()
-    )
-    halve = cautions.get("SCM_ANTEROCOLLIS_HALF")
-    return safety.Cautions(
-        scm_muscle_code="SCM",
-        scm_total_max=scm_caps,
-        bilateral_scm=_basis(cautions.get("SCM_BILATERAL")),
-        scm_reduction=safety.ScmReduction(factor=Decimal("0.5"), pattern_code="ANTEROCOLLIS", **vars(_basis(halve))),
-        # No source says it in these words: the clinic's reading of D12 and D21 (clinic policy).
-        prior_dysphagia=safety.Basis(),
-        units_not_interchangeable=_basis(cautions.get("NO_UNIT_CONVERSION")),
-    )
+    }
 
 
 def posture_inputs(visit):
@@ -285,12 +294,15 @@ def prior_sessions(session):
     )
 
 
-def history_inputs(session, previous):
-    """The patient's history as safety.PatientHistory (two queries beyond ``previous``)."""
+def history_inputs(session, previous, *, reference=None):
+    """The patient's history as safety.PatientHistory (four queries beyond ``previous``): signed sessions,
+    adverse events, conditions and medicines, and toxin given elsewhere."""
     patient = session.visit.patient
     events = list(
         AdverseEvent.objects.filter(visit__patient=patient, visit__date__lte=session.visit.date).select_related("visit")
     )
+    outside = outside_doses(patient, up_to=session.visit.date)
+    codes = (reference or reference_inputs(None)).condition_codes
     return safety.PatientHistory(
         sessions=tuple(
             safety.SignedSession(date=prior.visit.date, product=as_product(prior.product), rows=_rows_of(prior))
@@ -302,9 +314,55 @@ def history_inputs(session, previous):
             )
             for event in events
         ),
-        toxin_naive=patient.toxin_naive and not previous,
+        # Toxin given elsewhere means the patient is not toxin-naive, whatever the flag says.
+        toxin_naive=patient.toxin_naive and not previous and not outside,
         prior_dysphagia=has_prior_dysphagia(patient, events),
+        outside_doses=tuple(
+            safety.OutsideDose(
+                date=dose.given_on,
+                product=as_product(dose.product),
+                dose=dose.dose,
+                indication=dose.indication,
+                where=dose.given_where,
+            )
+            for dose in outside
+        ),
+        conditions=tuple(
+            condition_input(entry, codes[entry.code_id])
+            for entry in PatientCondition.objects.filter(patient=patient, is_active=True).select_related("product")
+            if entry.code_id in codes
+        ),
+        date_of_birth=patient.date_of_birth,
+        baseline_swallowing=patient.baseline_swallowing,
     )
+
+
+def condition_input(entry, code):
+    """A PatientCondition as safety.Condition; an entry naming a product applies to that product only."""
+    product_codes = code["product_codes"]
+    if code["per_product"]:
+        product_codes = (entry.product.code,) if entry.product_id else ()
+    return safety.Condition(
+        code=code["code"] + (f":{entry.product.code}" if code["per_product"] and entry.product_id else ""),
+        name=code["name"],
+        level=code["level"],
+        message=code["message"],
+        since=entry.since,
+        until=entry.until,
+        note=entry.note,
+        product_codes=product_codes,
+        clinic_policy=code["clinic_policy"],
+        source_codes=code["source_codes"],
+        verification=code["verification"],
+    )
+
+
+def outside_doses(patient, *, up_to=None):
+    """The patient's active records of toxin given elsewhere, newest first (one query)."""
+    doses = OutsideToxinDose.objects.filter(patient=patient, is_active=True).select_related("product")
+    if up_to is not None:
+        doses = doses.filter(given_on__lte=up_to)
+    return list(doses.order_by("-given_on", "-pk"))
 
 
 def prepared_strength(session, product):
@@ -354,6 +412,7 @@ class PlanReview:
     findings: tuple
     previous: list
     posture: tuple = ()  # the visit's components (suggest.PostureComponent) the candidates come from
+    notes: tuple = ()  # said above the candidates: patterns with no verified primary rule (suggest.suggestion_notes)
 
 
 def review_plan(session, *, product, rows, reference=None, previous=None, now=None):
@@ -373,7 +432,7 @@ def review_plan(session, *, product, rows, reference=None, previous=None, now=No
         findings = tuple(
             safety.check_session(
                 draft=draft_inputs(session, rows, product, now=now),
-                history=history_inputs(session, previous),
+                history=history_inputs(session, previous, reference=reference),
                 posture=posture,
                 combined_patterns=reference.combined_patterns,
                 limits=reference.limits,
@@ -383,7 +442,10 @@ def review_plan(session, *, product, rows, reference=None, previous=None, now=No
                 policy=reference.policy,
             )
         )
-    return PlanReview(candidates=candidates, findings=findings, previous=previous, posture=posture)
+    notes = suggest.suggestion_notes(
+        components=posture, rules=reference.rules, combined_patterns=reference.combined_patterns
+    )
+    return PlanReview(candidates=candidates, findings=findings, previous=previous, posture=posture, notes=notes)
 
 
 def saved_rows(session):

@@ -255,6 +255,7 @@ class Candidate:
     reasons: tuple[Reason, ...]
     dose_ranges: tuple[DoseRange, ...]  # the chosen product's, in the order given
     dose_note: str  # "" or "no sourced range for <product>"
+    unresolved_why: str = ""  # why the side could not be resolved, when ``conflict``
 
 
 def format_number(value):
@@ -341,6 +342,17 @@ def suggest_muscles(
         rules_by_pattern.setdefault(rule.pattern_code, []).append(rule)
     prepared_by_pattern = {}  # only the present patterns' rules are prepared
 
+    # A combined pattern's own secondary rules cap what its parts suggest for the same muscle: expanding
+    # the sagittal shift forward into anterocollis never makes SCM or longus colli primary.
+    own_secondary = {}
+    for pattern in combined_patterns:
+        ranked = {}
+        for rule in rules_by_pattern.get(pattern.code, ()):
+            priority = _priority(rule.priority)
+            if ranked.get(rule.muscle_code) is not Priority.PRIMARY:
+                ranked[rule.muscle_code] = priority
+        own_secondary[pattern.code] = {code for code, priority in ranked.items() if priority is Priority.SECONDARY}
+
     reasons_by_target = {}  # (muscle code, side) -> {reason: None}, an ordered set
     for pattern in expand_components(components, combined_patterns):
         prepared_rules = prepared_by_pattern.get(pattern.code)
@@ -353,14 +365,19 @@ def suggest_muscles(
         if pattern.via_code:
             where = f"{where} via {_pattern_phrase(pattern.via_code, pattern.via_direction)}"
         lateral = is_lateral(pattern.code, pattern.direction)
+        capped_by = own_secondary.get(pattern.via_code, ()) if pattern.via_code else ()
         for prepared in prepared_rules:
             rule = prepared.rule
             sides, resolved, relation = _apply(prepared.relative, pattern.direction, lateral)
             preselectable = resolved and prepared.preselectable
+            priority, capped = prepared.priority, ""
+            if priority is Priority.PRIMARY and rule.muscle_code in capped_by:
+                priority, preselectable = Priority.SECONDARY, False
+                capped = f" (kept secondary: {pattern_name(pattern.via_code)} rates it secondary)"
             for side in sides:
                 text = (
-                    f"{side} {prepared.muscle}: {relation}, {prepared.priority}, "
-                    f"for {where}, severity {pattern.severity}{prepared.suffix}"
+                    f"{side} {prepared.muscle}: {relation}, {priority}, "
+                    f"for {where}, severity {pattern.severity}{capped}{prepared.suffix}"
                 )
                 reason = Reason(
                     rule=rule,
@@ -370,7 +387,7 @@ def suggest_muscles(
                     via_direction=pattern.via_direction,
                     severity=pattern.severity,
                     resolved=resolved,
-                    priority=prepared.priority,
+                    priority=priority,
                     verification=prepared.verification,
                     preselectable=preselectable,
                     text=text,
@@ -411,7 +428,58 @@ def _candidate(muscle_code, side, reasons, product, ranges):
         reasons=tuple(reasons),
         dose_ranges=tuple(ranges),
         dose_note=dose_note,
+        unresolved_why=_unresolved_why(reasons),
     )
+
+
+def _unresolved_why(reasons):
+    """Why a candidate's side is unresolved, in words; "" when every reason resolved it."""
+    why = []
+    for reason in reasons:
+        if reason.resolved:
+            continue
+        where = _pattern_phrase(reason.pattern_code, reason.direction)
+        if _relative_side(reason.rule.side) is RelativeSide.UNRESOLVED:
+            cited = f" ({format_codes(reason.rule.source_codes)})" if reason.rule.source_codes else ""
+            text = f"the sources disagree on its side for {where}{cited}: choose the side"
+        else:
+            text = f"{where} is recorded without a direction: record left or right in the posture"
+        if text not in why:
+            why.append(text)
+    return "; ".join(why)
+
+
+def suggestion_notes(
+    *, components: Iterable[PostureComponent], rules: Iterable[Rule], combined_patterns: Iterable[CombinedPattern] = ()
+):
+    """What to say above the candidates: each present pattern with rules but no verified primary one.
+
+    "No verified primary rule for retrocollis; the candidates below are unverified." A rule counts as
+    verified when it is verified or partly verified and not marked for review.
+    """
+    by_pattern = {}
+    for rule in rules:
+        by_pattern.setdefault(rule.pattern_code, []).append(rule)
+    notes = []
+    for pattern in expand_components(components, combined_patterns):
+        pattern_rules = by_pattern.get(pattern.code)
+        if not pattern_rules:
+            continue
+        verified = any(
+            _priority(rule.priority) is Priority.PRIMARY
+            and _verification(rule.verification) in PRESELECTABLE
+            and not rule.needs_review
+            for rule in pattern_rules
+        )
+        if verified:
+            continue
+        where = _pattern_phrase(pattern.code, pattern.direction)
+        if pattern.via_code:
+            where = f"{where} (via {_pattern_phrase(pattern.via_code, pattern.via_direction)})"
+        note = f"No verified primary rule for {where}; the candidates below are unverified."
+        if note not in notes:
+            notes.append(note)
+    return tuple(notes)
 
 
 def _candidate_rank(candidate):

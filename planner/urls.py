@@ -21,6 +21,7 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("reference/", include("planner.reference_urls")),
     path("plans/", include("planner.plan_urls")),
+    path("conditions/", include("planner.condition_urls")),
     path("clinic/", include("planner.outcome_urls")),
     path("audit/", include("patients.audit.urls")),
     path("admin/", admin.site.urls),

@@ -187,6 +187,7 @@ def _suggestion_rows(candidates, product, planned):
                 "verification": VERIFICATION_BADGES.get(str(candidate.verification)),
                 "needs_review": candidate.needs_review,
                 "conflict": candidate.conflict,
+                "unresolved_why": candidate.unresolved_why,
                 "reasons": [
                     f"{reason.text} ({', '.join(reason.rule.source_codes)})"
                     if reason.rule.source_codes

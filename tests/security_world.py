@@ -125,6 +125,23 @@ def build_world():
     signed = sign_accepting_all(prepare(signed, neurologist), neurologist)
     scheduled = VisitFactory(patient=patient, date=today + timedelta(days=30), status=Visit.Status.SCHEDULED)
 
+    # A condition and a dose given elsewhere on the patient (issue 14); the world loads no reference set.
+    from planner import conditions
+    from planner.models import ConditionCode
+
+    condition_code = ConditionCode.objects.create(
+        code="WORLD_CONDITION", name="World condition", kind="condition", level="warning", message="Check it"
+    )
+    condition = conditions.condition_record(patient=patient, code=condition_code, acting_user=users["nurse"])
+    outside_dose = conditions.outside_dose_record(
+        patient=patient,
+        product=product,
+        dose=Decimal(20),
+        given_on=today - timedelta(days=10),
+        indication="migraine",
+        acting_user=users["nurse"],
+    )
+
     world = World(users=users)
     world.objects.update(
         patient=patient,
@@ -132,6 +149,8 @@ def build_world():
         scheduled_visit=scheduled,
         plan_visit=plan_visit,
         adverse_event=adverse_event,
+        condition=condition,
+        outside_dose=outside_dose,
         draft=draft,
         signed=signed,
         muscle=muscle,

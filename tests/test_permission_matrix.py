@@ -56,6 +56,11 @@ MATRIX = {
     "patients:outcome_record":              ("visit",          L,   L,    403, 403,  200, 200,  200, 200,  403, 403),
     "patients:adverse_event_add":           ("visit",          L,   L,    403, 403,  200, 200,  200, 200,  403, 403),
     "patients:adverse_event_edit":          ("adverse_event",  L,   L,    403, 403,  200, 200,  200, 200,  403, 403),
+    # Conditions, medicines and toxin given elsewhere: the clinical roles record them (issue 14).
+    "conditions:add":                       ("patient",        L,   L,    403, 403,  200, 200,  200, 200,  403, 403),
+    "conditions:end":                       ("condition",      L,   L,    403, 403,  200, 200,  200, 200,  403, 403),
+    "conditions:outside_dose_add":          ("patient",        L,   L,    403, 403,  200, 200,  200, 200,  403, 403),
+    "conditions:outside_dose_remove":       ("outside_dose",   L,   L,    403, 403,  200, 302,  200, 302,  403, 403),
     # Reference pages: everyone with a role reads them; nobody changes them here.
     "reference:index":                      (None,             L,   L,    403, 405,  200, 405,  200, 405,  200, 405),
     "reference:muscles":                    (None,             L,   L,    403, 405,  200, 405,  200, 405,  200, 405),

@@ -44,8 +44,9 @@ BUDGETS = {
     "patient search": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 2,
     # The patient; visits with their one-to-one records; posture components; side effects; and the
     # sessions plus their rows, loaded once for both planner sections (visit summaries, treatment history);
-    # the cycle responses, for the secondary non-response flag.
-    "patient chart": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 7,
+    # the cycle responses, for the secondary non-response flag; the conditions and medicines, and the toxin
+    # given elsewhere (the section at the top).
+    "patient chart": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 7 + 2,
     # The visit with its records; who booked and recorded it (a query of its own: PostgreSQL plans the
     # eight-table join slower than it runs two); posture components; side effects; the plan summary
     # (sessions, rows).
@@ -56,8 +57,9 @@ BUDGETS = {
     # the earlier signed sessions with their rows (2), shared by the safety checks and the treatment
     # history; the history's visits from its oldest cycle on, their posture components and side effects
     # (3); this visit's posture components; the patient's side effects; for the cycle panel, the history's
-    # responses, its muscles' groups and the product's titration step (3).
-    "plan editor": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 2 + 1 + 2 + 3 + 1 + 1 + 3,
+    # responses, its muscles' groups and the product's titration step (3); the patient's conditions and the
+    # toxin given elsewhere for the safety checks (2), and that toxin again for the history.
+    "plan editor": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 2 + 1 + 2 + 3 + 1 + 1 + 3 + 3,
 }
 
 

@@ -140,6 +140,10 @@ def add_one_of_each_reference_row(world):
     caution = Caution.objects.create(code="WORLD_CAUTION", muscle=muscle, pattern=pattern, text="caution text")
     caution.products.set([product])
     PolicySetting.objects.create(code=PolicySetting.Code.MAX_VOLUME_PER_SITE_ML, value=2, note="policy note")
+    # Issue 14: the world already has a condition code; add a posture contradiction.
+    from planner.models import PostureContradiction
+
+    PostureContradiction.objects.create(first="LATERAL_SHIFT", second="LATEROCAPUT", relation="same", reason="why")
     signed = world.objects["signed"]
     FindingAcknowledgement.objects.create(
         session=signed,

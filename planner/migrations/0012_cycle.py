@@ -11,7 +11,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("planner", "0010_session_gate"),
+        ("planner", "0011_conditions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

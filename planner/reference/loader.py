@@ -149,6 +149,17 @@ TABLES = (
         m2m=("sources", "products"),
     ),
     Table(ref.PolicySetting, ("code",), ("code", "value", "note", "verification")),
+    Table(
+        ref.ConditionCode,
+        ("code",),
+        ("code", "name", "kind", "level", "per_product", "message", "clinic_policy", "verification"),
+        m2m=("sources", "products"),
+    ),
+    Table(
+        ref.PostureContradiction,
+        ("first", "second", "relation"),
+        ("first", "second", "relation", "reason", "clinic_policy", "verification"),
+    ),
 )
 TABLE_BY_MODEL = {table.model: table for table in TABLES}
 
@@ -389,6 +400,39 @@ def build_rows(data, curation):
                 "note": setting["note"],
                 "verification": _flag(setting["flag"], f"policy setting {code}"),
                 "sources": list(setting["sources"]),
+            }
+        )
+
+    for entry in curation.get("condition_codes", []):
+        code = entry["code"]
+        by_model[ref.ConditionCode].append(
+            {
+                "code": code,
+                "name": entry["name"],
+                "kind": entry["kind"],
+                "level": entry["level"],
+                "per_product": bool(entry.get("per_product", False)),
+                "message": entry["message"],
+                "clinic_policy": bool(entry.get("clinic_policy", False)),
+                "verification": _flag(entry["flag"], f"condition {code}"),
+                "sources": list(entry["sources"]),
+                "products": _as_list(entry.get("products")),
+            }
+        )
+    for entry in curation.get("posture_contradictions", []):
+        where = f"posture contradiction {entry['first']} / {entry['second']}"
+        for component in (entry["first"], entry["second"]):
+            if component not in colcap.BY_CODE:
+                raise ReferenceDataError(f"{where}: {component} is not a Col-Cap component code (patients/colcap.py)")
+        by_model[ref.PostureContradiction].append(
+            {
+                "first": entry["first"],
+                "second": entry["second"],
+                "relation": entry["relation"],
+                "reason": entry["reason"],
+                "clinic_policy": bool(entry.get("clinic_policy", False)),
+                "verification": _flag(entry["flag"], where),
+                "sources": list(entry["sources"]),
             }
         )
 

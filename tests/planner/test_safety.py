@@ -121,7 +121,8 @@ def test_a_positive_dose_is_accepted_as_typed(dose):
 
 def test_an_invalid_dose_is_left_out_of_every_total():
     findings = check(draft(row("SCM", "left", "400x"), row("SCM", "right", "40")))
-    assert codes(findings) == ["DOSE_INVALID"]
+    # The valid row still carries the anterior neck dysphagia caution (an info).
+    assert codes(findings) == ["DOSE_INVALID", "ANTERIOR_NECK_DYSPHAGIA"]
 
 
 def test_a_row_without_a_side_is_an_error_and_a_row_with_one_is_not():
@@ -617,6 +618,7 @@ def test_defaults_stand_in_for_missing_reference_data():
         "SCM_BILATERAL",
         "DOSE_NOT_SOURCED",
         "DOSE_NOT_SOURCED",
+        "ANTERIOR_NECK_DYSPHAGIA",
         "HARD_CEILING_NOT_SET",
         "SESSION_MAX_NOT_LABELED",
     ]
@@ -814,12 +816,19 @@ def test_a_twelve_row_plan_with_a_long_history_is_checked_in_one_pass():
         ("DOSE_NOT_SOURCED", 9),
         ("DOSE_NOT_SOURCED", 10),
         ("DOSE_NOT_SOURCED", 11),
+        ("ANTERIOR_NECK_DYSPHAGIA", None),
+        ("LEVATOR_URI_DYSPHAGIA", None),
     ]
 
 
 def test_limits_may_be_given_as_one_object_and_the_cautions_may_be_left_out():
     limits = ProductLimits(product_code="ONA", session_max=PRODUCT_LIMITS["ONA"].session_max)
     findings = check_session(draft=draft(row("SCM", "left", "310")), limits=limits, cautions=Cautions())
-    assert codes(findings) == ["SESSION_MAX_EXCEEDED", "DOSE_NOT_SOURCED", "HARD_CEILING_NOT_SET"]
+    assert codes(findings) == [
+        "SESSION_MAX_EXCEEDED",
+        "DOSE_NOT_SOURCED",
+        "ANTERIOR_NECK_DYSPHAGIA",
+        "HARD_CEILING_NOT_SET",
+    ]
     by_code = check_session(draft=draft(row("SCM", "left", "310")), limits=PRODUCT_LIMITS)
     assert codes(by_code)[0] == "SESSION_MAX_EXCEEDED"

@@ -251,6 +251,9 @@ def whole(finding):
 # Every code planner.safety gives (a code added to it is added here, with a scenario that raises it).
 CATALOGUED = frozenset(
     [
+        "ANTERIOR_NECK_BILATERAL",
+        "ANTERIOR_NECK_DYSPHAGIA",
+        "LEVATOR_URI_DYSPHAGIA",
         "CUMULATIVE_MAX_EXCEEDED",
         "CUMULATIVE_OTHER_PRODUCTS",
         "DOSE_ABOVE_MEDIAN_MULTIPLE",
@@ -353,8 +356,35 @@ EXPECTED = {
             False,
             2,
         ),
+        (
+            "info",
+            "ANTERIOR_NECK_DYSPHAGIA",
+            "ANTERIOR_NECK_DYSPHAGIA",
+            "Sternocleidomastoid and right sternocleidomastoid: anterior neck injections "
+            "carry a risk of dysphagia; ask about swallowing at the next visit (clinic "
+            "policy).",
+            "Anterior neck muscles always carry the dysphagia caution",
+            (),
+            None,
+            True,
+            None,
+        ),
     ],
     "doses outside the figures, guidance, volume and dysphagia": [
+        (
+            "warning",
+            "ANTERIOR_NECK_BILATERAL",
+            "ANTERIOR_NECK_BILATERAL:LONGUS_COLLI",
+            "Longus colli is planned on both sides: "
+            "bilateral anterior neck injection raises "
+            "the risk of dysphagia (source D1, verified; "
+            "clinic policy).",
+            "Bilateral anterior neck injections raise the risk of dysphagia",
+            ("D1",),
+            "verified",
+            True,
+            None,
+        ),
         (
             "warning",
             "RECONSTITUTION_TIME_MISSING",
@@ -406,7 +436,7 @@ EXPECTED = {
             "moderate, 2 reports in all): injecting it "
             "risks dysphagia again (source D3, "
             "unverified).",
-            "After dysphagia, injecting SCM or other anterior neck muscles needs a reason",
+            "After dysphagia, injecting SCM, levator scapulae or other anterior neck muscles needs a reason",
             ("D3",),
             "unverified",
             False,
@@ -466,7 +496,7 @@ EXPECTED = {
             "(dysphagia reported 20 Mar 2026, moderate, "
             "2 reports in all): injecting it risks "
             "dysphagia again (source D3, unverified).",
-            "After dysphagia, injecting SCM or other anterior neck muscles needs a reason",
+            "After dysphagia, injecting SCM, levator scapulae or other anterior neck muscles needs a reason",
             ("D3",),
             "unverified",
             False,
@@ -508,7 +538,7 @@ EXPECTED = {
             "(dysphagia reported 20 Mar 2026, moderate, "
             "2 reports in all): injecting it risks "
             "dysphagia again (source D3, unverified).",
-            "After dysphagia, injecting SCM or other anterior neck muscles needs a reason",
+            "After dysphagia, injecting SCM, levator scapulae or other anterior neck muscles needs a reason",
             ("D3",),
             "unverified",
             False,
@@ -548,7 +578,7 @@ EXPECTED = {
             "Left sternocleidomastoid is an anterior neck muscle and the patient has had "
             "dysphagia (recorded in the patient's history): injecting it risks dysphagia "
             "again (source D3, unverified).",
-            "After dysphagia, injecting SCM or other anterior neck muscles needs a reason",
+            "After dysphagia, injecting SCM, levator scapulae or other anterior neck muscles needs a reason",
             ("D3",),
             "unverified",
             False,
@@ -574,7 +604,7 @@ EXPECTED = {
             "Right sternocleidomastoid is an anterior neck muscle and the patient has "
             "had dysphagia (recorded in the patient's history): injecting it risks "
             "dysphagia again (source D3, unverified).",
-            "After dysphagia, injecting SCM or other anterior neck muscles needs a reason",
+            "After dysphagia, injecting SCM, levator scapulae or other anterior neck muscles needs a reason",
             ("D3",),
             "unverified",
             False,
@@ -600,7 +630,7 @@ EXPECTED = {
             "Right sternocleidomastoid is an anterior neck muscle and the patient has "
             "had dysphagia (recorded in the patient's history): injecting it risks "
             "dysphagia again (source D3, unverified).",
-            "After dysphagia, injecting SCM or other anterior neck muscles needs a reason",
+            "After dysphagia, injecting SCM, levator scapulae or other anterior neck muscles needs a reason",
             ("D3",),
             "unverified",
             False,
@@ -906,6 +936,20 @@ EXPECTED = {
             False,
             1,
         ),
+        (
+            "info",
+            "LEVATOR_URI_DYSPHAGIA",
+            "LEVATOR_URI_DYSPHAGIA",
+            "Right LEVATOR_SCAPULAE: levator scapulae "
+            "injection may raise the risk of upper "
+            "respiratory infection and dysphagia "
+            "(clinic policy).",
+            "Levator scapulae injections may raise the risk of upper respiratory infection and dysphagia",
+            (),
+            None,
+            True,
+            None,
+        ),
     ],
 }
 
@@ -929,4 +973,20 @@ def test_the_catalogue_names_every_finding_code_planner_safety_defines():
         for name, value in vars(safety).items()
         if name.isupper() and isinstance(value, str) and value == name and not name.startswith("_")
     }
-    assert defined == CATALOGUED
+    assert defined == CATALOGUED | FROM_THE_PATIENT_RECORD
+
+
+# Findings from the patient's conditions, age and toxin given elsewhere: each is pinned in
+# test_safety_conditions.py, which builds those inputs.
+FROM_THE_PATIENT_RECORD = frozenset(
+    {
+        "AGE_UNDER_18",
+        "BASELINE_SWALLOWING_NOT_RECORDED",
+        "CONDITION",
+        "NECK_EXTENSOR_WEAKNESS",
+        "OUTSIDE_TOXIN",
+        "POSTERIOR_ASYMMETRIC",
+        "PRIOR_DISTANT_SPREAD",
+        "SCM_NO_DOSE_LEVEL",
+    }
+)

@@ -138,12 +138,13 @@ EXPECTED_RIGHT = {
         "SEMISPINALIS_CAPITIS L",
         "LONGISSIMUS_CAPITIS L",
     ),
-    # Own rules plus anterocollis and retrocaput, all bilateral.
+    # Own rules plus anterocollis and retrocaput, all bilateral. The shift's own rules rate SCM and longus
+    # colli secondary: anterocollis, expanded from it, never upgrades them (issue 14).
     "SAGITTAL_SHIFT_FORWARD": expected(
         "SPLENIUS_CAPITIS LR*",
         "SEMISPINALIS_CAPITIS LR*",
-        "SCM LR*",
-        "LONGUS_COLLI LR*",
+        "SCM LR",
+        "LONGUS_COLLI LR",
         "SCALENUS_ANTERIOR LR",
         "RECTUS_CAPITIS_POSTERIOR_MAJOR LR",
         "TRAPEZIUS_UPPER LR",
@@ -342,10 +343,12 @@ def test_forward_sagittal_shift_reasons_say_via_the_shift():
     candidates = suggest(component("SAGITTAL_SHIFT_FORWARD", "", 1))
     scm = find(candidates, "SCM", Side.RIGHT)
     assert [reason.text for reason in scm.reasons] == [
-        "right sternocleidomastoid: bilateral, primary, for anterocollis via sagittal shift forward, severity 1. "
+        "right sternocleidomastoid: bilateral, secondary, for anterocollis via sagittal shift forward, severity 1 "
+        "(kept secondary: sagittal shift forward rates it secondary). "
         "Halve the SCM dose in anterocollis (D12); bilateral SCM raises dysphagia risk",
         "right sternocleidomastoid: bilateral, secondary, for sagittal shift forward, severity 1",
     ]
+    assert (scm.priority, scm.preselect) == ("secondary", False)
 
 
 def test_shoulder_elevation_with_laterocollis_on_the_same_side_merges_the_levator():

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from patients.demo import MRN_PREFIX, seed_demo_clinic
 from planner.cycle_demo import seed_demo_prices, seed_demo_responses
-from planner.demo import seed_demo_sessions
+from planner.demo import seed_demo_conditions, seed_demo_sessions
 from planner.models import Product
 
 
@@ -67,5 +67,7 @@ class Command(BaseCommand):
             responses = seed_demo_responses(seed=seed, recorded_by=nurse, today=today or timezone.localdate())
             prices = seed_demo_prices(acting_user=users.filter(username="refadmin").first())
             self.stdout.write(f"Cycle responses: {responses} created; demo vial prices: {prices} set.")
+            made, doses = seed_demo_conditions(recorded_by=nurse, today=today)
+            self.stdout.write(f"Conditions and medicines: {made} recorded; toxin given elsewhere: {doses} recorded.")
         if options["verbosity"] > 1:
             self.stdout.write(f"Seeded in {time.monotonic() - started:.1f} s.")

@@ -1,0 +1,13 @@
+"""The plan's treatment history shows toxin given elsewhere (issue 14), from one query."""
+
+from django import template
+
+from planner.selectors import outside_doses
+
+register = template.Library()
+
+
+@register.inclusion_tag("planner/conditions/outside_doses.html")
+def outside_doses_for_plan(session):
+    """Active doses given elsewhere up to the plan's visit, newest first, each in its own product's units."""
+    return {"doses": outside_doses(session.visit.patient, up_to=session.visit.date), "session": session}
