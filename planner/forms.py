@@ -35,6 +35,8 @@ class PlanForm(forms.Form):
         empty_label="Choose the product…",
         help_text="Doses are in this product's own units. Changing it clears every dose.",
     )
+    # The product whose units the doses were typed in (see views._doses_in_chosen_product).
+    doses_product = forms.CharField(required=False, widget=forms.HiddenInput)
     default_guidance = forms.ChoiceField(
         label="Guidance for new rows",
         choices=InjectionSession.Guidance.choices,
