@@ -105,16 +105,25 @@ if (form) {
   // summary line (the only live region) says what changed.
 
   // After Add, the new row has the focus; after Save, the message does (it is at the top of the page).
-  const match = window.location.hash.match(/^#row-(\d+)$/);
-  const row = match ? document.getElementById(`id_rows-${match[1]}-dose`) : null;
-  if (row) {
-    row.focus();
-    row.scrollIntoView({ block: "center" });
-  } else {
+  // The browser focuses the #row-N fragment's target itself once the page is loaded (the row is not
+  // focusable, so the focus would fall to the page): the dose field is focused after that.
+  const focusAfterLoad = () => {
+    const match = window.location.hash.match(/^#row-(\d+)$/);
+    const row = match ? document.getElementById(`id_rows-${match[1]}-dose`) : null;
+    if (row) {
+      row.focus();
+      row.scrollIntoView({ block: "center" });
+      return;
+    }
     const message = document.querySelector(".messages .alert");
     if (message) {
       message.setAttribute("tabindex", "-1");
       message.focus();
     }
+  };
+  if (document.readyState === "complete") {
+    setTimeout(focusAfterLoad, 0);
+  } else {
+    window.addEventListener("load", () => setTimeout(focusAfterLoad, 0), { once: true });
   }
 }
