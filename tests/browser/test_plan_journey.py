@@ -55,8 +55,8 @@ def test_a_neurologist_plans_checks_signs_and_prints_a_session(page, live_server
     )
 
     # Three muscles: two suggested, one chosen by hand.
-    page.get_by_role("button", name="Add left sternocleidomastoid").click()
-    page.get_by_role("button", name="Add right splenius capitis").click()
+    page.get_by_role("button", name="Add left sternocleidomastoid", exact=True).click()
+    page.get_by_role("button", name="Add right splenius capitis", exact=True).click()
     page.get_by_label("Add another muscle").select_option(label="Sternocleidomastoid")
     page.get_by_label("Side", exact=True).select_option("right")
     page.get_by_role("button", name="Add muscle").click()
