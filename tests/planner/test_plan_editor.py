@@ -237,3 +237,12 @@ def test_a_diagram_target_is_one_tab_stop_named_for_its_muscle_and_side_and_abse
     assert focusable == ["Add left trapezius", "Add right sternocleidomastoid (suggested)"]
     assert diagram.interactive
     assert not build_diagram([mark]).interactive  # the record and the PDF: a picture
+
+
+def test_the_vial_size_is_chosen_from_the_products_sizes(client, nurse, neurologist, visit):  # noqa: F811
+    session = prepare(plan(visit, neurologist), neurologist)  # 50 U vials recorded
+    client.force_login(nurse)
+    html = client.get(reverse("plans:prepare", args=[session.pk])).content.decode()
+    assert '<select name="vial_units"' in html
+    assert '<option value="50" selected>50 U</option>' in html
+    assert '<option value="200">200 U</option>' in html
