@@ -121,9 +121,41 @@ def test_no_page_has_a_serious_or_critical_axe_violation(browser, live_server, c
             response = page.goto(live_server.url + path)
             assert response.status == 200, f"{path} answered {response.status}"
             found[path] = audit(page)
+            if page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1"):
+                found[path].append("the page scrolls sideways")
         page.context.clear_cookies()
     context.close()
     problems = {path: violations for path, violations in found.items() if violations}
     assert problems == {}, f"{len(found)} pages at {width} px:\n" + "\n".join(
         f"{path}: {violation}" for path, violations in problems.items() for violation in violations
     )
+
+
+def test_the_twstrs_forms_sticky_save_bar_never_hides_the_focused_field(browser, live_server, clinic):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sign_in(page, live_server, "dr.axe")
+    page.goto(f"{live_server.url}/patients/visits/{clinic['visit'].pk}/twstrs/")
+    bar = page.locator(".sticky-actions")
+    page.locator("main").focus()
+    hidden = []
+    for _ in range(120):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            """async () => {
+                await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+                const element = document.activeElement;
+                const bar = document.querySelector('.sticky-actions');
+                if (!element || !bar || bar.contains(element) || !element.closest('main')) return null;
+                // A button-style radio (Bootstrap's btn-check) is drawn by its label.
+                const drawn = element.classList.contains('btn-check')
+                    ? document.querySelector(`label[for="${element.id}"]`) : element;
+                const box = drawn.getBoundingClientRect();
+                return {name: element.name || element.id, bottom: box.bottom, barTop: bar.getBoundingClientRect().top};
+            }"""
+        )
+        if focused and focused["bottom"] > focused["barTop"] + 1:
+            hidden.append(focused["name"])
+    assert bar.count() == 1
+    assert hidden == []
+    context.close()
