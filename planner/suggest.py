@@ -328,7 +328,7 @@ def expand_components(components: Iterable[PostureComponent], combined_patterns:
 
 
 def _severity_phrase(pattern):
-    """", severity 3", or nothing for a shift: Col-Cap records a shift as present, without a severity."""
+    """The reason's ", severity 3"; nothing for a shift, which Col-Cap records as present, without a severity."""
     origin = COLCAP_BY_CODE.get(pattern.via_code or pattern.code)
     if origin is not None and origin.plane in (Plane.LATERAL_SHIFT, Plane.SAGITTAL_SHIFT):
         return ""
