@@ -28,6 +28,7 @@ help:
 	@echo "make bench  - performance at clinic scale on PostgreSQL (10-20 min; not part of make test)"
 	@echo "make probe  - probe every page and form as an attacker would, in-process (about 5 min; not in CI)"
 	@echo "make vendor - refresh the vendored front-end files in static/vendor from the npm registry"
+	@echo "make vendor-axe - refresh axe-core (browser tests' accessibility audit) from the npm registry"
 	@echo "make mutation - mutation testing of planner/suggest.py and planner/safety.py with mutmut (slow; not in CI)"
 
 $(VENV)/.installed: requirements.txt
@@ -115,6 +116,17 @@ vendor:
 	cp "$$tmp"/package/dist/css/bootstrap.min.css "$$tmp"/package/dist/css/bootstrap.min.css.map static/vendor/bootstrap/css/ && \
 	cp "$$tmp"/package/dist/js/bootstrap.bundle.min.js "$$tmp"/package/dist/js/bootstrap.bundle.min.js.map static/vendor/bootstrap/js/ && \
 	echo "static/vendor/bootstrap refreshed from bootstrap@$(BOOTSTRAP_VERSION) on the npm registry"
+
+# axe-core, for the browser tests' accessibility audit only (tests/browser/test_accessibility.py); never served.
+AXE_VERSION := 4.10.3
+.PHONY: vendor-axe
+vendor-axe:
+	@command -v npm >/dev/null || { echo "make vendor-axe needs npm (apt-get install npm)."; exit 1; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	(cd "$$tmp" && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && tar xzf axe-core-$(AXE_VERSION).tgz) && \
+	mkdir -p tests/browser/vendor/axe-core && \
+	cp "$$tmp"/package/axe.min.js "$$tmp"/package/LICENSE tests/browser/vendor/axe-core/ && \
+	echo "tests/browser/vendor/axe-core refreshed from axe-core@$(AXE_VERSION) on the npm registry"
 
 # Mutation testing of the pure rules (docs/mutation.md; not part of `make test` or CI). mutmut and its
 # dependencies are pinned in requirements-mutation.txt, apart from the app's. [tool.mutmut] in

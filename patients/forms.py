@@ -84,6 +84,8 @@ class PatientForm(VersionedForm, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["mrn"].widget.attrs.update(autocomplete="off", autocapitalize="characters", spellcheck="false")
+        # A radio group needs no "choose one" option: nothing checked already says nothing was chosen.
+        self.fields["sex"].choices = [(value, label) for value, label in self.fields["sex"].choices if value]
         self.fields["date_of_birth"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.fields["diagnosis_date"].widget.attrs["max"] = timezone.localdate().isoformat()
 

@@ -178,10 +178,11 @@ def visit_book(request, pk):
         messages.error(request, "This patient is inactive: reactivate them before booking a visit.")
         return redirect(patient)
     last = patient.visits.order_by("-date").first()
-    suggested = timezone.localdate()
-    if last and last.date + timedelta(weeks=12) > suggested:
-        suggested = last.date + timedelta(weeks=12)
-    form = VisitForm(request.POST or None, instance=Visit(patient=patient), initial={"date": suggested})
+    # Today, the usual case (the patient is here); a date ahead is a deliberate choice, helped by the hint.
+    form = VisitForm(request.POST or None, instance=Visit(patient=patient), initial={"date": timezone.localdate()})
+    if last and last.date + timedelta(weeks=12) > timezone.localdate():
+        due = last.date + timedelta(weeks=12)
+        form.fields["date"].help_text = f"Twelve weeks after the last visit is {due:%d %b %Y}."
     if request.method == "POST" and form.is_valid():
         try:
             visit = services.visit_book(

@@ -74,12 +74,20 @@ def _date_text(day):
     return f"{day.day:02d} {MONTHS[day.month - 1]} {day.year}"
 
 
+TICK_LABEL_HALF_WIDTH = 36  # half of a 10 px "Sep 2026" or "01 Sep 2026", generously
+
+
+def _tick_anchor(x):
+    """A label centred on its tick, unless that would cut it at the chart's right edge (the newest date)."""
+    return "end" if float(x) > WIDTH - TICK_LABEL_HALF_WIDTH else "middle"
+
+
 def _ticks_svg(ticks, axis_y):
     """The time axis: a short line and a label at each (x, label) tick."""
     return mark_safe(  # noqa: S308 — coordinates are numbers, every label is escaped
         "\n".join(
             f'<line x1="{x}" x2="{x}" y1="{_shifted(axis_y, -4)}" y2="{axis_y}" stroke="#495057" stroke-width="1"/>'
-            f'<text x="{x}" y="{_shifted(axis_y, 12)}" font-size="10" fill="#495057" text-anchor="middle">'
+            f'<text x="{x}" y="{_shifted(axis_y, 12)}" font-size="10" fill="#495057" text-anchor="{_tick_anchor(x)}">'
             f"{escape(label)}</text>"
             for x, label in ticks
         )

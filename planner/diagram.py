@@ -73,6 +73,25 @@ class DiagramMark:
     note: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class DiagramTarget:
+    """A muscle on one side that the plan editor offers to add by a click or tap on the diagram.
+
+    ``action`` is what the editor's form submits ("add:SCM:left"); ``suggested`` marks a muscle the
+    posture's rules suggest. A code the diagram has no region for is skipped.
+    """
+
+    muscle_code: str
+    side: str
+    muscle_name: str
+    action: str
+    suggested: bool = False
+
+
+SUGGESTED_KEY = "Blue outline, dotted: suggested, click to add"
+ADD_KEY = "Click or tap a muscle to add it"
+
+
 # --- The drawing ---------------------------------------------------------------------------------
 
 PANEL_SIZE = 300
@@ -409,6 +428,17 @@ class Marker:
 
 
 @dataclass(frozen=True)
+class Target:
+    d: str
+    muscle_code: str
+    side: str
+    label: str  # "Add left sternocleidomastoid (suggested)"
+    action: str
+    suggested: bool
+    focusable: bool  # one tab stop per target: its first view; the other view is the same control for the mouse
+
+
+@dataclass(frozen=True)
 class SideLabel:
     letter: str
     word: str
@@ -426,6 +456,7 @@ class Panel:
     side_labels: tuple[SideLabel, ...]
     regions: tuple[Region, ...]
     markers: tuple[Marker, ...]
+    targets: tuple[Target, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -470,6 +501,8 @@ class Diagram:
     legend_key: str  # explains the dashes, when a deep muscle is drawn
     legend_key_x: str
     legend: tuple[LegendEntry, ...]
+    interactive: bool = False  # the editor's diagram: targets are controls, so the drawing is a group
+    targets_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -490,10 +523,17 @@ class _Row:
         return tuple(self.muscle.shapes) if self.muscle and self.side else ()
 
 
-def build_diagram(marks: Iterable[DiagramMark], *, title: str = DEFAULT_TITLE) -> Diagram:
-    """The diagram's layout as plain data (coordinates already formatted), for the template."""
+def build_diagram(
+    marks: Iterable[DiagramMark], *, title: str = DEFAULT_TITLE, targets: Iterable[DiagramTarget] | None = None
+) -> Diagram:
+    """The diagram's layout as plain data (coordinates already formatted), for the template.
+
+    ``targets`` (the plan editor's): muscles to offer on the drawing, each a control named "Add left
+    sternocleidomastoid"; None for the record and the PDF, where the drawing is a picture.
+    """
     rows = [_row(number, mark) for number, mark in enumerate(marks, start=1)]
-    panels = tuple(_panel(view, rows) for view in View)
+    placed = _targets(targets or (), rows)
+    panels = tuple(_panel(view, rows, placed) for view in View)
     legend_top = _PANEL_ORIGINS[View.FRONT][1] + PANEL_SIZE + 28
     legend, legend_bottom = _legend(rows, top=legend_top + 14)
     if not rows:
@@ -512,12 +552,16 @@ def build_diagram(marks: Iterable[DiagramMark], *, title: str = DEFAULT_TITLE) -
         legend_key=DEEP_KEY if any(row.muscle and row.muscle.deep and row.views for row in rows) else "",
         legend_key_x=_fmt(CANVAS_WIDTH - _LEGEND_MARGIN),
         legend=legend,
+        interactive=targets is not None,
+        targets_key=(SUGGESTED_KEY if any(t.suggested for t in placed) else ADD_KEY) if placed else "",
     )
 
 
-def neck_diagram_svg(marks: Iterable[DiagramMark], *, title: str = DEFAULT_TITLE) -> SafeString:
+def neck_diagram_svg(
+    marks: Iterable[DiagramMark], *, title: str = DEFAULT_TITLE, targets: Iterable[DiagramTarget] | None = None
+) -> SafeString:
     """The diagram as an inline SVG element (safe to insert in HTML or a WeasyPrint document)."""
-    rendered = render_to_string(TEMPLATE_NAME, {"diagram": build_diagram(marks, title=title)})
+    rendered = render_to_string(TEMPLATE_NAME, {"diagram": build_diagram(marks, title=title, targets=targets)})
     # Every value went through the template's autoescaping; strip() only drops the outer whitespace.
     return mark_safe(rendered.strip())  # noqa: S308 — rendered by an autoescaping template
 
@@ -559,6 +603,11 @@ def _amount(mark):
     except (TypeError, ValueError):
         return f"{dose}, sites: {_clean(mark.sites)}"
     return f"{dose}, {sites} site{'' if sites == 1 else 's'}"
+
+
+def units_text(value):
+    """A dose as the record writes it: 50.00 -> "50", 12.50 -> "12.5"; "" when not recorded."""
+    return _format_units(value) or ""
 
 
 def _format_units(value):
@@ -629,7 +678,58 @@ def _placed(view, side, point):
     return point if _on_viewer_right(view, side) else _mirror(point)
 
 
-def _panel(view, rows):
+@dataclass(frozen=True)
+class _PlacedTarget:
+    code: str
+    side: str
+    label: str
+    action: str
+    suggested: bool
+
+
+def _targets(targets, rows):
+    """The targets the diagram can draw and the plan does not hold yet, each once, with its label."""
+    planned = {(row.code, row.side) for row in rows}
+    placed = {}
+    for target in targets:
+        code, side = _clean(target.muscle_code), _clean(target.side).lower()
+        muscle = _MUSCLES.get(code)
+        if muscle is None or side not in ("left", "right") or (code, side) in planned or (code, side) in placed:
+            continue
+        name = _lower_first(_clean(target.muscle_name) or muscle.name)
+        label = f"Add {side} {name}" + (" (suggested)" if target.suggested else "")
+        placed[(code, side)] = _PlacedTarget(code, side, label, _clean(target.action), bool(target.suggested))
+    return list(placed.values())
+
+
+def _region_path(shape, view, side):
+    start, segments = _smooth_closed(shape.outline)
+    if not _on_viewer_right(view, side):
+        start, segments = _mirror_segments(start, segments)
+    return _d(start, segments) + " Z"
+
+
+def _panel(view, rows, targets=()):
+    drawn_targets = []
+    for target in targets:
+        muscle = _MUSCLES[target.code]
+        if view not in muscle.shapes:
+            continue
+        first_view = next(iter(muscle.shapes))
+        drawn_targets.append(
+            (
+                _area(muscle.shapes[view].outline),
+                Target(
+                    d=_region_path(muscle.shapes[view], view, target.side),
+                    muscle_code=target.code,
+                    side=target.side,
+                    label=target.label,
+                    action=target.action,
+                    suggested=target.suggested,
+                    focusable=view == first_view,
+                ),
+            )
+        )
     regions = {}
     markers = []
     taken = []  # marker centres already placed in this panel
@@ -639,10 +739,7 @@ def _panel(view, rows):
         shape = row.muscle.shapes[view]
         key = (row.code, row.side)
         if key not in regions:
-            start, segments = _smooth_closed(shape.outline)
-            if not _on_viewer_right(view, row.side):
-                start, segments = _mirror_segments(start, segments)
-            d = _d(start, segments) + " Z"
+            d = _region_path(shape, view, row.side)
             regions[key] = (_area(shape.outline), Region(d, row.muscle.deep, row.code, row.side))
         anchor = _placed(view, row.side, shape.anchor)
         radius = _MARKER_RADIUS + 2 * max(0, len(str(row.number)) - 2)
@@ -681,6 +778,8 @@ def _panel(view, rows):
         side_labels=(SideLabel("R", "right", _fmt(right_x)), SideLabel("L", "left", _fmt(left_x))),
         regions=tuple(ordered),
         markers=tuple(markers),
+        # Big first, so a small target on top of a big one can still be clicked.
+        targets=tuple(target for _, target in sorted(drawn_targets, key=lambda item: -item[0])),
     )
 
 

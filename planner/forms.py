@@ -35,6 +35,8 @@ class PlanForm(forms.Form):
         empty_label="Choose the product…",
         help_text="Doses are in this product's own units. Changing it clears every dose.",
     )
+    # The product whose units the doses were typed in (see views._doses_in_chosen_product).
+    doses_product = forms.CharField(required=False, widget=forms.HiddenInput)
     default_guidance = forms.ChoiceField(
         label="Guidance for new rows",
         choices=InjectionSession.Guidance.choices,
@@ -151,6 +153,11 @@ class AddMuscleForm(forms.Form):
     )
 
 
+def _plain(amount):
+    """100.00 -> "100", 12.50 -> "12.5": a vial size as the select's option value."""
+    return f"{Decimal(amount).normalize():f}"
+
+
 class PreparationForm(forms.Form):
     lot_number = forms.CharField(label="Lot number", max_length=40)
     lot_expiry = forms.DateField(label="Lot expiry date", widget=forms.DateInput(attrs={"type": "date"}))
@@ -184,6 +191,12 @@ class PreparationForm(forms.Form):
         elif product is not None and product.usable_vial_sizes:
             sizes = ", ".join(f"{size:g}" for size in product.usable_vial_sizes)
             self.fields["vial_units"].help_text = format_html("{} comes in {} U vials.", product.brand_name, sizes)
+            # The size is chosen from the product's own sizes, not typed; clean() still checks what is posted.
+            choices = [(_plain(size), f"{_plain(size)} U") for size in product.usable_vial_sizes]
+            self.fields["vial_units"].widget = forms.Select(choices=[("", "Choose the vial size…"), *choices])
+            self.fields["vial_units"].widget.attrs["class"] = "form-select"
+            if self.initial.get("vial_units") is not None:
+                self.initial["vial_units"] = _plain(self.initial["vial_units"])
 
     def clean(self):
         cleaned = super().clean()

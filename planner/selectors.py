@@ -61,6 +61,8 @@ class ReferenceInputs:
     muscle_names: dict  # {pk: name} of every muscle, active or not (a planned row may name a retired one)
     muscle_choices: tuple  # (pk, name) of the active muscles, by name
     product_choices: tuple  # (pk, "Brand (generic)") of the active products, in the products' order
+    product_units: dict = field(default_factory=dict)  # {pk: "U Botox"} of the active products
+    active_muscle_codes: frozenset = frozenset()  # what the editor's diagram may offer to add
     # Results computed from these inputs alone, kept with them (views._suggestion_list): they are
     # dropped with the inputs when a reference row changes.
     memo: dict = field(default_factory=dict, compare=False, repr=False)
@@ -153,10 +155,13 @@ def _load_reference_inputs(product):
         )
         for muscle in all_muscles
     }
+    active_products = list(Product.objects.filter(is_active=True))
     menus = {
         "muscle_names": {muscle.pk: muscle.name for muscle in all_muscles},
         "muscle_choices": tuple((muscle.pk, muscle.name) for muscle in all_muscles if muscle.is_active),
-        "product_choices": tuple((choice.pk, str(choice)) for choice in Product.objects.filter(is_active=True)),
+        "product_choices": tuple((choice.pk, str(choice)) for choice in active_products),
+        "product_units": {choice.pk: choice.units_label for choice in active_products},
+        "active_muscle_codes": frozenset(muscle.code for muscle in all_muscles if muscle.is_active),
         "condition_codes": _condition_codes(),
     }
     if product is None:

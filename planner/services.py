@@ -25,6 +25,8 @@ STALE_VERSION = (
 )
 
 
+UNSET = object()  # an argument left out, as opposed to None
+
 INACTIVE_PATIENT = "This patient is inactive: reactivate them before planning, preparing or signing."
 
 
@@ -100,14 +102,17 @@ def _copy_rows(source, target, acting_user, *, keep_doses):
 
 
 @transaction.atomic
-def session_save_plan(*, session, version, product, default_guidance, rows, acting_user):
+def session_save_plan(*, session, version, product, default_guidance, rows, acting_user, doses_product=UNSET):
     """Replace the draft's product, guidance and rows. Returns (session, doses_cleared).
 
-    When the product changes, every dose is dropped: the old numbers are in the old product's
-    units, which are not this product's.
+    ``doses_product`` is the product whose units the rows' doses were typed in (the editor sends it;
+    its page script moves it to the new product when it clears the doses on a switch). Doses typed in
+    another product's units than ``product``'s are dropped: they are not this product's units. Left out,
+    the doses count as typed in the saved product, so changing the product drops every dose.
     """
     locked = _lock(session, version)
-    product_changed = locked.product_id is not None and product is not None and locked.product_id != product.pk
+    typed_in = locked.product_id if doses_product is UNSET else getattr(doses_product, "pk", doses_product)
+    product_changed = typed_in is not None and product is not None and typed_in != product.pk
     seen = set()
     for row in rows:
         key = (row.muscle.pk, row.side)

@@ -59,7 +59,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from patients.colcap import BY_CODE as COLCAP_BY_CODE
-from patients.colcap import Direction
+from patients.colcap import Direction, Plane
 
 
 class Side(StrEnum):
@@ -328,6 +328,14 @@ def expand_components(components: Iterable[PostureComponent], combined_patterns:
     return present
 
 
+def _severity_phrase(pattern):
+    """The reason's ", severity 3"; nothing for a shift, which Col-Cap records as present, without a severity."""
+    origin = COLCAP_BY_CODE.get(pattern.via_code or pattern.code)
+    if origin is not None and origin.plane in (Plane.LATERAL_SHIFT, Plane.SAGITTAL_SHIFT):
+        return ""
+    return f", severity {pattern.severity}"
+
+
 def suggest_muscles(
     *,
     components: Iterable[PostureComponent],
@@ -377,7 +385,7 @@ def suggest_muscles(
             for side in sides:
                 text = (
                     f"{side} {prepared.muscle}: {relation}, {priority}, "
-                    f"for {where}, severity {pattern.severity}{capped}{prepared.suffix}"
+                    f"for {where}{_severity_phrase(pattern)}{capped}{prepared.suffix}"
                 )
                 reason = Reason(
                     rule=rule,

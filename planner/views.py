@@ -1,4 +1,3 @@
-import math
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,10 +18,12 @@ from planner import safety, selectors, services
 from planner.cycle_history import cycle_panel_context
 from planner.cycle_selectors import cycle_record_context
 from planner.diagram import DiagramMark, neck_diagram_svg
+from planner.editor import editor_diagram, last_doses, plan_status
 from planner.forms import AddMuscleForm, AmendForm, PlanForm, PreparationForm, RowForm, RowFormSet, SignForm
 from planner.history import last_sessions_with_events
 from planner.models import Injection, InjectionSession, Muscle
 from planner.roles import ALL_ROLES
+from planner.totals import vials_for_dose
 
 GET_POST = require_http_methods(["GET", "POST"])
 
@@ -94,12 +95,11 @@ def plan_totals(rows, product, session):
     left = sum((dose for _, side, dose, _ in doses if side == "left"), Decimal(0))
     right = sum((dose for _, side, dose, _ in doses if side == "right"), Decimal(0))
     total = left + right
-    vials = []
-    if product is not None and total > 0:
-        sizes = [session.vial_units] if session.vial_units else product.usable_vial_sizes
-        for size in sizes:
-            count = math.ceil(total / size)
-            vials.append({"size": size, "count": count, "discarded": count * size - total})
+    vial_plan = None
+    if product is not None:
+        # The prepared vial size counts only for the product it was prepared for.
+        prepared = session.vial_units if session.product_id == product.pk else None
+        vial_plan = vials_for_dose(total, sizes=product.usable_vial_sizes, prepared_size=prepared)
     strength = selectors.prepared_strength(session, product)  # units per mL once the dilution is recorded
     volumes = []
     for name, side, dose, sites in doses:
@@ -107,7 +107,14 @@ def plan_totals(rows, product, session):
             volumes.append(
                 {"muscle": name, "side": side, "ml_per_site": (dose / sites / strength).quantize(Decimal("0.01"))}
             )
-    return {"left": left, "right": right, "total": total, "vials": vials, "strength": strength, "volumes": volumes}
+    return {
+        "left": left,
+        "right": right,
+        "total": total,
+        "vial_plan": vial_plan,
+        "strength": strength,
+        "volumes": volumes,
+    }
 
 
 def _rows_from_formset(formset):
@@ -138,6 +145,7 @@ def _initial_forms(session):
     plan_form = PlanForm(
         initial={
             "product": session.product_id,
+            "doses_product": session.product_id or "",
             "default_guidance": session.default_guidance,
             "version": session.version,
         }
@@ -236,6 +244,14 @@ def _editor_feedback(session, product, rows, *, can_plan, reference=None, previo
     context["suggestion_list"] = _suggestion_list(
         session.visit, context["review"], reference, product, planned, can_plan
     )
+    context["diagram"] = editor_diagram(
+        rows,
+        product,
+        context["review"].candidates,
+        reference.active_muscle_codes if can_plan else None,
+        title="Neck diagram of this plan: front and back views",
+    )
+    context["status_line"] = plan_status(context["totals"], product, context["review"].findings, rows_count=len(rows))
     return context
 
 
@@ -256,7 +272,13 @@ def _suggestion_list(visit, review, reference, product, planned, can_plan):
 
     def render_list():
         items = _suggestion_rows(review.candidates, product, planned)
-        context = {"review": review, "suggestions": items, "can_plan": can_plan, "visit": visit}
+        context = {
+            "review": review,
+            "suggestions": items,
+            "can_plan": can_plan,
+            "visit": visit,
+            "nothing_to_add": not any(item["preselect"] and not item["in_plan"] for item in items),
+        }
         return render_to_string(SUGGESTION_LIST, context)
 
     if settings.DEBUG or not review.candidates:
@@ -333,7 +355,7 @@ def _render_editor(request, session, plan_form, formset, product, rows, status=2
         "plan_form": plan_form,
         # The formset itself is not in the context: the template's first lookup on it (formset["prefix"])
         # would build every row form, which _editor_rows avoids for a saved plan.
-        "rows": _editor_rows(formset, reference.muscle_names),
+        "rows": _editor_rows(formset, reference.muscle_names, last_doses(previous)),
         "formset_errors": formset.non_form_errors(),
         "management": {
             "prefix": formset.prefix,
@@ -341,7 +363,9 @@ def _render_editor(request, session, plan_form, formset, product, rows, status=2
             "min": formset.min_num,
             "max": formset.max_num,
         },
-        "product_choices": reference.product_choices,
+        "product_choices": [
+            (pk, label, reference.product_units.get(pk, "U")) for pk, label in reference.product_choices
+        ],
         "muscle_choices": reference.muscle_choices,
         "guidance_choices": InjectionSession.Guidance.choices,
         "side_choices": Injection.Side.choices,
@@ -357,15 +381,17 @@ def _render_editor(request, session, plan_form, formset, product, rows, status=2
     return render(request, "planner/plan_editor.html", context, status=status)
 
 
-def _editor_rows(formset, muscle_names):
+def _editor_rows(formset, muscle_names, last=None):
     """Each row of the plan table as plain values: its header ("Left sternocleidomastoid") and, per field,
     the input's name, id, value and errors.
 
     A typed plan (a bound formset) is read from its forms, errors included. A plan as saved (unbound) is
     read straight from the initial values, as its forms would show them, without building a dozen forms
     (copying their fields was a tenth of the page's time). Names and ids follow the formset's scheme:
-    "rows-0-dose", "id_rows-0-dose".
+    "rows-0-dose", "id_rows-0-dose". ``last``: {(muscle pk, side): "45 U Botox"}, the last session's dose
+    beside the row, in its own product's units.
     """
+    last = last or {}
     if formset.is_bound:
         entries = [
             ({name: form[name].value() for name in RowForm.base_fields}, form.errors, form.non_field_errors())
@@ -386,6 +412,7 @@ def _editor_rows(formset, muscle_names):
         rows.append(
             {
                 "header": f"{str(side).capitalize()} {name.lower()}" if name else "Unknown muscle",
+                "last": last.get((int(muscle), side)) if str(muscle).isdigit() else None,
                 "errors": row_errors,
                 **fields,
             }
@@ -397,10 +424,33 @@ def _saved_rows(session):
     return [services.RowInput(r.muscle, r.side, r.dose, r.sites, r.guidance) for r in session.injections.all()]
 
 
+def _doses_in_chosen_product(post, session):
+    """The posted plan, with every dose blanked when the doses were typed in another product than the one
+    chosen now. Returns (data, cleared: whether a number was blanked).
+
+    ``doses_product`` names the product the doses were typed in: the page's script moves it to the new
+    product when it clears the doses on a switch; without the script it stays on the old one, so the
+    next submit clears them here. A post without it counts as typed in the saved product.
+    """
+    typed_in = post.get("doses_product", str(session.product_id or ""))
+    chosen = post.get("product", "")
+    if not typed_in or not chosen or typed_in == chosen:
+        return post, False
+    data = post.copy()
+    cleared = False
+    for key in post:
+        if key.startswith("rows-") and key.endswith("-dose"):
+            cleared = cleared or bool(post[key].strip())
+            data[key] = ""
+    data["doses_product"] = chosen
+    return data, cleared
+
+
 def _plan_post(request, session):
     action = request.POST.get("action", "save")
-    plan_form = PlanForm(request.POST)
-    formset = RowFormSet(request.POST, prefix="rows")
+    data, cleared_here = _doses_in_chosen_product(request.POST, session)
+    plan_form = PlanForm(data)
+    formset = RowFormSet(data, prefix="rows")
     valid = plan_form.is_valid() and formset.is_valid()
     if action == "check":
         # Feedback on the plan as typed: nothing is saved.
@@ -410,7 +460,7 @@ def _plan_post(request, session):
             return _render_editor(request, session, plan_form, formset, product, rows)
         can_plan = request.user.has_perm("planner.plan_injectionsession")
         context = _editor_feedback(session, product, rows, can_plan=can_plan)
-        context.update(session=session, visit=session.visit, formset_invalid=not formset.is_valid())
+        context.update(session=session, visit=session.visit, formset_invalid=not formset.is_valid(), oob=True)
         log_access(request, session, patient_id=session.visit.patient_id, what="plan check")
         return render(request, "planner/plan_editor.html#feedback", context)
     if not valid:
@@ -418,11 +468,19 @@ def _plan_post(request, session):
         return _render_editor(request, session, plan_form, formset, session.product, _saved_rows(session), status=400)
     rows = _rows_from_formset(formset)
     product = plan_form.cleaned_data["product"]
+    focus = None  # the row to put the focus on after the reload
     try:
         if action.startswith("add:") or action == "add_other":
             rows = _with_added_row(request, rows, action, session)
+            focus = len(rows) - 1
         if action == "add_recommended":
-            rows = _with_recommended_rows(rows, session, product)
+            added = _with_recommended_rows(rows, session, product)
+            if len(added) == len(rows):
+                # A click on a list that changed since the page was drawn: say so, and keep what was typed.
+                messages.info(request, "Every recommended muscle is already in the plan: nothing was added.")
+            else:
+                focus = len(rows)
+            rows = added
         if action == "prefill":
             last = selectors.prior_sessions(session)
             if not last:
@@ -432,13 +490,15 @@ def _plan_post(request, session):
             )
             messages.success(request, f"Rows copied from the session of {last[0].visit.date:%d %b %Y}: check each one.")
             return redirect("plans:editor", pk=session.pk)
-        saved, doses_cleared = services.session_save_plan(
+        typed_in = data.get("doses_product")
+        saved, cleared_by_service = services.session_save_plan(
             session=session,
             version=plan_form.cleaned_data["version"],
             product=product,
             default_guidance=plan_form.cleaned_data["default_guidance"],
             rows=rows,
             acting_user=request.user,
+            **({} if typed_in is None else {"doses_product": int(typed_in) if typed_in.isdigit() else None}),
         )
     except ValidationError as error:
         _apply(plan_form, error)
@@ -451,15 +511,22 @@ def _plan_post(request, session):
             rows,
             status=409 if getattr(error, "code", None) == "stale" else 400,
         )
-    if doses_cleared:
+    editor_url = reverse("plans:editor", args=[saved.pk])
+    if cleared_here or cleared_by_service:
         messages.warning(
             request,
             f"Product changed to {product.brand_name}: every dose was cleared, because units of different "
             "products are not interchangeable. Enter the doses again in the new product's units.",
         )
-    else:
+        return redirect(editor_url)
+    if action == "sign" and request.user.has_perm("planner.sign_injectionsession"):
+        # "Review and sign" saves what is on the screen first: the sign page shows exactly what is signed.
+        return redirect("plans:sign", pk=saved.pk)
+    if focus is not None:
+        return redirect(f"{editor_url}#row-{focus}")
+    if action == "save":
         messages.success(request, "Plan saved.")
-    return redirect(f"{reverse('plans:editor', args=[saved.pk])}#plan-rows")
+    return redirect(editor_url)
 
 
 def _with_added_row(request, rows, action, session):
@@ -488,7 +555,7 @@ def _with_recommended_rows(rows, session, product):
     planned = {(row.muscle.code, row.side) for row in rows}
     wanted = [c for c in review.candidates if c.preselect and (c.muscle_code, c.side) not in planned]
     if not wanted:
-        raise ValidationError("Every recommended muscle is already in the plan.")
+        return rows
     muscles = Muscle.objects.in_bulk([c.muscle_code for c in wanted], field_name="code")
     return [
         *rows,
@@ -613,7 +680,7 @@ def plan_sign(request, pk):
         except ValidationError as error:
             _apply(form, error)
         else:
-            messages.success(request, "Session signed. It is now read-only; corrections are amendments.")
+            # The signed page says it is signed and read-only: one banner, not two.
             return redirect("plans:editor", pk=session.pk)
     log_access(request, session, patient_id=session.visit.patient_id, what="sign form")
     return render(

@@ -55,8 +55,8 @@ def test_a_neurologist_plans_checks_signs_and_prints_a_session(page, live_server
     )
 
     # Three muscles: two suggested, one chosen by hand.
-    page.get_by_role("button", name="Add left sternocleidomastoid").click()
-    page.get_by_role("button", name="Add right splenius capitis").click()
+    page.get_by_role("button", name="Add left sternocleidomastoid", exact=True).click()
+    page.get_by_role("button", name="Add right splenius capitis", exact=True).click()
     page.get_by_label("Add another muscle").select_option(label="Sternocleidomastoid")
     page.get_by_label("Side", exact=True).select_option("right")
     page.get_by_role("button", name="Add muscle").click()
@@ -79,7 +79,9 @@ def test_a_neurologist_plans_checks_signs_and_prints_a_session(page, live_server
     # The nurse's preparation (the gate refuses a session without lot, expiry and dilution).
     prepare(InjectionSession.objects.get(visit=visit), User.objects.get(username="dr.nadia"))
 
-    page.get_by_role("link", name="Review and sign").click()
+    page.reload()  # the preparation was recorded meanwhile
+    page.get_by_role("button", name="Review and sign").click()
+    expect(page.get_by_role("heading", name="Review and sign")).to_be_visible()
     expect(page.get_by_role("group", name=re.compile("Warning 1"))).to_contain_text("both sides")
     for checkbox in page.get_by_label("I have considered this warning and sign anyway").all():
         checkbox.check()
@@ -129,7 +131,9 @@ def test_a_daxxify_plan_above_the_labeled_maximum_signs_only_with_a_written_reas
     session = InjectionSession.objects.get(visit=visit)
     prepare(session, User.objects.get(username="dr.nadia"))
 
-    page.get_by_role("link", name="Review and sign").click()
+    page.reload()  # the preparation was recorded meanwhile
+    page.get_by_role("button", name="Review and sign").click()
+    expect(page.get_by_role("heading", name="Review and sign")).to_be_visible()
     override = page.get_by_role("group", name=re.compile("Override 1"))
     expect(override).to_contain_text("280 U Daxxify is above the labeled maximum of 250 U Daxxify")
     for checkbox in page.get_by_label("I have considered this warning and sign anyway").all():

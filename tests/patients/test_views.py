@@ -263,9 +263,10 @@ def test_the_patient_list_takes_the_same_number_of_queries_for_5_or_25_patients(
 # --- Visits and what is recorded at them ---
 
 
-def test_booking_a_visit_suggests_twelve_weeks_after_the_last_one(client_for, records):
+def test_booking_a_visit_defaults_to_today_and_names_the_date_twelve_weeks_after_the_last_one(client_for, records):
     response = client_for("nurse").get(reverse("patients:visit_book", args=[records["patient"].pk]))
-    assert response.context["form"].initial["date"] == TODAY + timedelta(weeks=12)
+    assert response.context["form"].initial["date"] == TODAY
+    assert f"{TODAY + timedelta(weeks=12):%d %b %Y}" in response.content.decode()
 
 
 def test_a_visit_before_birth_or_too_far_ahead_is_shown_at_the_date(client_for, patient):
@@ -432,3 +433,10 @@ def test_editing_an_adverse_event(client_for, records):
     assert response.status_code == 302, response.context["form"].errors
     event.refresh_from_db()
     assert (event.severity, event.duration_days) == ("moderate", 20)
+
+
+def test_the_sex_radio_group_has_no_placeholder_option(client_for):
+    html = client_for("nurse").get(reverse("patients:patient_register")).content.decode()
+    assert 'name="sex" value=""' not in html
+    assert "Select an option" not in html
+    assert 'name="sex" value="female"' in html

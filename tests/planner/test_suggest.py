@@ -309,8 +309,8 @@ def test_right_lateral_shift_applies_its_own_rules_and_expands_into_right_latero
     candidates = suggest(component("LATERAL_SHIFT", "right", 1))
     scm = find(candidates, "SCM", Side.LEFT)
     assert [reason.text for reason in scm.reasons] == [
-        "left sternocleidomastoid: contralateral, primary, for right lateral shift, severity 1 (partly verified)",
-        "left sternocleidomastoid: ipsilateral, primary, for left laterocaput via right lateral shift, severity 1 "
+        "left sternocleidomastoid: contralateral, primary, for right lateral shift (partly verified)",
+        "left sternocleidomastoid: ipsilateral, primary, for left laterocaput via right lateral shift "
         "(partly verified)",
     ]
     levator = find(candidates, "LEVATOR_SCAPULAE", Side.RIGHT)
@@ -321,7 +321,7 @@ def test_right_lateral_shift_applies_its_own_rules_and_expands_into_right_latero
     anterior = find(candidates, "SCALENUS_ANTERIOR", Side.RIGHT)
     assert anterior.preselect
     assert anterior.reasons[0].text == (
-        "right scalenus anterior: ipsilateral, primary, for right laterocollis via right lateral shift, severity 1 "
+        "right scalenus anterior: ipsilateral, primary, for right laterocollis via right lateral shift "
         "(partly verified)"
     )
     assert not any(c.side is Side.LEFT for c in candidates if c.muscle_code.startswith("SCALENUS"))
@@ -343,10 +343,10 @@ def test_forward_sagittal_shift_reasons_say_via_the_shift():
     candidates = suggest(component("SAGITTAL_SHIFT_FORWARD", "", 1))
     scm = find(candidates, "SCM", Side.RIGHT)
     assert [reason.text for reason in scm.reasons] == [
-        "right sternocleidomastoid: bilateral, secondary, for anterocollis via sagittal shift forward, severity 1 "
+        "right sternocleidomastoid: bilateral, secondary, for anterocollis via sagittal shift forward "
         "(kept secondary: sagittal shift forward rates it secondary). "
         "Halve the SCM dose in anterocollis (D12); bilateral SCM raises dysphagia risk",
-        "right sternocleidomastoid: bilateral, secondary, for sagittal shift forward, severity 1",
+        "right sternocleidomastoid: bilateral, secondary, for sagittal shift forward",
     ]
     assert (scm.priority, scm.preselect) == ("secondary", False)
 

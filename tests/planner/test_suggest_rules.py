@@ -357,7 +357,7 @@ def test_a_reason_from_a_part_names_the_combined_pattern_and_its_direction():
     (candidate,) = candidates
     (reason,) = candidate.reasons
     assert candidate.side is Side.LEFT
-    assert reason.text == "left scm: ipsilateral, primary, for left laterocaput via right lateral shift, severity 1"
+    assert reason.text == "left scm: ipsilateral, primary, for left laterocaput via right lateral shift"
     assert (reason.via_pattern_code, reason.via_direction) == ("LATERAL_SHIFT", Direction.RIGHT)
     sagittal = CombinedPattern(
         code="SAGITTAL_SHIFT_FORWARD", parts=[CombinedPart(pattern_code="ANTEROCOLLIS", side="bilateral")]
@@ -365,10 +365,7 @@ def test_a_reason_from_a_part_names_the_combined_pattern_and_its_direction():
     forward = suggest(
         component("SAGITTAL_SHIFT_FORWARD", "", 1), rules=[rule("ANTEROCOLLIS", side="bilateral")], combined=[sagittal]
     )
-    assert (
-        forward[0].reasons[0].text
-        == "left scm: bilateral, primary, for anterocollis via sagittal shift forward, severity 1"
-    )
+    assert forward[0].reasons[0].text == "left scm: bilateral, primary, for anterocollis via sagittal shift forward"
 
 
 def test_a_pattern_both_recorded_and_reached_through_a_combined_one_gives_a_reason_for_each():
