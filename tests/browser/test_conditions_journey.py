@@ -66,7 +66,7 @@ def test_a_nurse_records_myasthenia_gravis_and_the_plan_then_needs_a_reason_to_s
     page.get_by_role("button", name="Start a new plan").click()
     page.get_by_label("Product").select_option(label="Botox (onabotulinumtoxinA)")
     page.get_by_role("button", name="Save plan").click()
-    page.get_by_role("button", name="Add right splenius capitis").click()
+    page.get_by_role("button", name="Add right splenius capitis", exact=True).click()
     page.get_by_role("spinbutton", name="Dose (U Botox) Right splenius capitis").fill("60")
     page.get_by_role("button", name="Save plan").click()
     expect(page.get_by_role("alert").filter(has_text="Plan saved.")).to_be_visible()
@@ -74,7 +74,8 @@ def test_a_nurse_records_myasthenia_gravis_and_the_plan_then_needs_a_reason_to_s
     expect(findings).to_contain_text("Myasthenia gravis, recorded since 1 Mar 2024 (Ocular, on pyridostigmine)")
     prepare(InjectionSession.objects.get(visit=visit), User.objects.get(username="dr.nadia"))
 
-    page.get_by_role("link", name="Review and sign").click()
+    page.reload()  # the preparation was recorded meanwhile
+    page.get_by_role("button", name="Review and sign").click()
     # No console error up to here (a refused signature below answers 400, as it should).
     assert problems == []
     override = page.get_by_role("group", name=re.compile("Override 1"))
