@@ -327,3 +327,29 @@ EXPECTED = {
 def test_every_finding_from_the_patient_record_word_for_word(name):
     given = [whole(finding) for finding in run(SCENARIOS[name]) if finding.code in PINNED]
     assert given == EXPECTED[name]
+
+
+def test_a_condition_recorded_on_the_visit_day_counts_that_day():
+    history = PatientHistory(conditions=(condition("MYASTHENIA_GRAVIS", since=VISIT),))
+    assert [
+        finding.key
+        for finding in run({"rows": (row("SCM", "left", 20),), "history": history})
+        if finding.code == "CONDITION"
+    ] == ["CONDITION:MYASTHENIA_GRAVIS"]
+
+
+def test_toxin_given_elsewhere_on_the_visit_day_counts_and_a_spread_reported_that_day_too():
+    history = PatientHistory(
+        outside_doses=(outside(0, BOTOX, Decimal(50), indication="migraine"),),
+        adverse_events=(AdverseEvent(kind="breathing", date=VISIT),),
+    )
+    codes = {finding.code for finding in run({"rows": (row("SCM", "left", 20),), "history": history, "limits": LIMITS})}
+    assert {"OUTSIDE_TOXIN", "INTERVAL_TOO_SHORT", "PRIOR_DISTANT_SPREAD"} <= codes
+
+
+def test_an_earlier_spread_is_named_in_words_with_its_date():
+    history = PatientHistory(adverse_events=(AdverseEvent(kind="breathing", date=date(2026, 3, 1)),))
+    [finding] = [
+        f for f in run({"rows": (row("SCM", "left", 20),), "history": history}) if f.code == "PRIOR_DISTANT_SPREAD"
+    ]
+    assert "the patient had breathing difficulty reported 1 Mar 2026:" in finding.message
