@@ -22,6 +22,7 @@ from datetime import date
 from decimal import Decimal
 from html import escape
 
+from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
@@ -83,14 +84,23 @@ def _tick_anchor(x):
 
 
 def _ticks_svg(ticks, axis_y):
-    """The time axis: a short line and a label at each (x, label) tick."""
-    return mark_safe(  # noqa: S308 — coordinates are numbers, every label is escaped
-        "\n".join(
-            f'<line x1="{x}" x2="{x}" y1="{_shifted(axis_y, -4)}" y2="{axis_y}" stroke="#495057" stroke-width="1"/>'
-            f'<text x="{x}" y="{_shifted(axis_y, 12)}" font-size="10" fill="#495057" text-anchor="{_tick_anchor(x)}">'
-            f"{escape(label)}</text>"
-            for x, label in ticks
-        )
+    """The time axis: a short line and a label at each (x, label) tick, drawn by a template (autoescaped)."""
+    line_top, label_y = _shifted(axis_y, -4), _shifted(axis_y, 12)
+    return render_to_string(
+        "planner/includes/chart_ticks.svg.html",
+        {
+            "ticks": [
+                {
+                    "x": x,
+                    "line_top": line_top,
+                    "axis_y": axis_y,
+                    "label_y": label_y,
+                    "anchor": _tick_anchor(x),
+                    "label": label,
+                }
+                for x, label in ticks
+            ]
+        },
     )
 
 
