@@ -61,7 +61,7 @@ def plan_status(totals, product, findings, *, rows_count):
     """One short line: the session total and the findings by level ("Session 150 U Botox · 1 warning, 2 info")."""
     if product is None:
         return "No product chosen yet."
-    parts = [f"Session {units_text(totals['total'])} {product.units_label}"]
+    parts = [f"Session {units_text(totals.total)} {product.units_label}"]
     counts = []
     for level, one, many in LEVEL_WORDS:
         number = sum(1 for finding in findings if finding.level == level)

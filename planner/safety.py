@@ -153,6 +153,7 @@ from planner.suggest import (
     lower_first,
     pattern_name,
 )
+from planner.totals import dose_total, volume_per_site
 
 
 class Level(StrEnum):
@@ -563,7 +564,7 @@ class _Check:
     def run(self):
         planned = self._rows()
         if planned:
-            total = sum((row.dose for row in planned), Decimal(0))
+            total = dose_total(row.dose for row in planned)
             for row in planned:
                 self._dose_range(row)
                 self._guidance(row)
@@ -904,10 +905,12 @@ class _Check:
 
     def _volume(self, row):
         vial, diluent = _number(self.draft.vial_units), _number(self.draft.diluent_ml)
-        if vial is None or diluent is None or vial <= 0 or diluent <= 0 or not row.sites:
+        if vial is None or diluent is None or vial <= 0 or diluent <= 0:
             return
         units_per_ml = vial / diluent
-        volume = row.dose / row.sites / units_per_ml
+        volume = volume_per_site(row.dose, row.sites, units_per_ml)
+        if volume is None:
+            return
         low, high = _number(self.policy.min_volume_per_site_ml), _number(self.policy.max_volume_per_site_ml)
         if low is None or high is None or low <= volume <= high:
             return

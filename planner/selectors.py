@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from patients.models import AdverseEvent, PostureComponent, Visit
 from patients.selectors import has_prior_dysphagia
-from planner import safety, suggest
+from planner import safety, suggest, totals
 from planner.caution_inputs import build_cautions
 from planner.models import (
     Caution,
@@ -382,6 +382,21 @@ def prepared_strength(session, product):
         return strength_for(product, vial_units=session.vial_units, diluent_ml=session.diluent_ml).per_ml
     except DilutionError:
         return None
+
+
+def session_totals(session, product, rows):
+    """planner.totals.plan_totals of ``rows`` (Injection rows or the editor's unsaved RowInput) in ``product``.
+
+    No queries: the product and the session's preparation are already loaded.
+    """
+    # The prepared vial size counts only for the product it was prepared for.
+    prepared = session.vial_units if product is not None and session.product_id == product.pk else None
+    return totals.plan_totals(
+        [(row.muscle.name, row.side, row.dose, row.sites) for row in rows],
+        vial_sizes=product.usable_vial_sizes if product is not None else (),
+        prepared_vial=prepared,
+        units_per_ml=prepared_strength(session, product),
+    )
 
 
 def draft_inputs(session, rows, product, *, now=None):

@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -23,7 +21,6 @@ from planner.forms import AddMuscleForm, AmendForm, PlanForm, PreparationForm, R
 from planner.history import last_sessions_with_events
 from planner.models import Injection, InjectionSession, Muscle
 from planner.roles import ALL_ROLES
-from planner.totals import vials_for_dose
 
 GET_POST = require_http_methods(["GET", "POST"])
 
@@ -84,37 +81,6 @@ def _apply(form, error):
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
-
-
-def plan_totals(rows, product, session):
-    """Units per side and per session, vials and discard for each vial size, volume per site.
-
-    ``rows`` are (muscle name, side, dose, sites) with doses in ``product``'s units only.
-    """
-    doses = [(name, side, dose, sites) for name, side, dose, sites in rows if isinstance(dose, Decimal)]
-    left = sum((dose for _, side, dose, _ in doses if side == "left"), Decimal(0))
-    right = sum((dose for _, side, dose, _ in doses if side == "right"), Decimal(0))
-    total = left + right
-    vial_plan = None
-    if product is not None:
-        # The prepared vial size counts only for the product it was prepared for.
-        prepared = session.vial_units if session.product_id == product.pk else None
-        vial_plan = vials_for_dose(total, sizes=product.usable_vial_sizes, prepared_size=prepared)
-    strength = selectors.prepared_strength(session, product)  # units per mL once the dilution is recorded
-    volumes = []
-    for name, side, dose, sites in doses:
-        if strength and sites:
-            volumes.append(
-                {"muscle": name, "side": side, "ml_per_site": (dose / sites / strength).quantize(Decimal("0.01"))}
-            )
-    return {
-        "left": left,
-        "right": right,
-        "total": total,
-        "vial_plan": vial_plan,
-        "strength": strength,
-        "volumes": volumes,
-    }
 
 
 def _rows_from_formset(formset):
@@ -224,7 +190,7 @@ def _feedback_context(session, product, rows, *, reference=None, previous=None):
     review = selectors.review_plan(
         session, product=product, rows=_safety_rows(rows), reference=reference, previous=previous
     )
-    totals = plan_totals([(row.muscle.name, row.side, row.dose, row.sites) for row in rows], product, session)
+    totals = selectors.session_totals(session, product, rows)
     return {
         "review": review,
         "totals": totals,
@@ -586,7 +552,7 @@ def _record_context(session):
         )
         for row in rows
     ]
-    totals = plan_totals([(row.muscle.name, row.side, row.dose, row.sites) for row in rows], product, session)
+    totals = selectors.session_totals(session, product, rows)
     return {
         "session": session,
         "visit": session.visit,
