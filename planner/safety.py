@@ -139,6 +139,7 @@ from dataclasses import dataclass
 from decimal import Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 from enum import StrEnum
 
+from patients.dysphagia import dysphagia_reported
 from planner.suggest import (
     VERIFICATION_RANK,
     CombinedPattern,
@@ -885,11 +886,7 @@ class _Check:
 
     def _dysphagia_context(self):
         """'dysphagia reported 20 Mar 2026, moderate', 'recorded in the patient's history', or None."""
-        events = [
-            event
-            for event in self.history.adverse_events
-            if str(event.kind).lower() == "dysphagia" and event.grade != 0
-        ]
+        events = [event for event in self.history.adverse_events if dysphagia_reported(event.kind, event.grade)]
         if events:
             latest = max(events, key=lambda event: _as_date(event.date) or dt.date.min)
             day = _as_date(latest.date)
