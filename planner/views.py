@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from patients.audit.services import log_access
+from patients.sides import SIDE_CHOICES
 from planner import safety, selectors, services
 from planner.cycle_history import cycle_panel_context
 from planner.cycle_selectors import cycle_record_context
@@ -19,7 +20,7 @@ from planner.diagram import DiagramMark, neck_diagram_svg
 from planner.editor import editor_diagram, last_doses, plan_status
 from planner.forms import AddMuscleForm, AmendForm, PlanForm, PreparationForm, RowForm, RowFormSet, SignForm
 from planner.history import last_sessions_with_events
-from planner.models import Injection, InjectionSession, Muscle
+from planner.models import InjectionSession, Muscle
 from planner.roles import ALL_ROLES
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -334,7 +335,7 @@ def _render_editor(request, session, plan_form, formset, product, rows, status=2
         ],
         "muscle_choices": reference.muscle_choices,
         "guidance_choices": InjectionSession.Guidance.choices,
-        "side_choices": Injection.Side.choices,
+        "side_choices": SIDE_CHOICES,
         "can_plan": can_plan,
         "can_prepare": request.user.has_perm("planner.prepare_injectionsession"),
         "can_sign": request.user.has_perm("planner.sign_injectionsession"),
