@@ -14,6 +14,9 @@ ResponsePolicy rows), where a reference admin curates it with its source.
 ANTERIOR_NECK_GROUPS = frozenset({"anterolateral", "anterior", "prevertebral"})
 # Muscles that count as anterior neck whatever group the reference data gives them (D21).
 ANTERIOR_NECK_MUSCLES = frozenset({"SCM"})
+# The basis the anterior-neck dysphagia caution cites (planner.caution_inputs).
+ANTERIOR_NECK_SOURCE_CODES = ("D12", "D21")
+ANTERIOR_NECK_VERIFICATION = "verified"
 # Posterior muscle groups whose injection on BOTH sides may weaken neck extension (clinical-reference.md
 # §5); titration points at them after neck weakness or dysphagia.
 POSTERIOR_NECK_GROUPS = frozenset({"posterior", "suboccipital"})
