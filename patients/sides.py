@@ -30,6 +30,7 @@ class RelativeSide(StrEnum):
     UNRESOLVED = "unresolved"
 
 
+BOTH_SIDES = frozenset(Side)  # equal to {"left", "right"}: the members are their values
 SIDE_CHOICES = [(Side.LEFT.value, "left"), (Side.RIGHT.value, "right")]
 RELATIVE_SIDE_CHOICES = [
     (RelativeSide.IPSILATERAL.value, "ipsilateral"),

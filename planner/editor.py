@@ -3,6 +3,7 @@
 Plain functions over what the editor view has already loaded (no queries of their own).
 """
 
+from patients.sides import Side
 from planner.diagram import DiagramMark, DiagramTarget, neck_diagram_svg, units_text
 
 LEVEL_WORDS = (("error", "error", "errors"), ("override", "override", "overrides"), ("warning", "warning", "warnings"))
@@ -52,7 +53,7 @@ def editor_diagram(rows, product, candidates, active_codes, *, title):
             suggested=(code, side) in suggested,
         )
         for code in sorted(active_codes)
-        for side in ("left", "right")
+        for side in (Side.LEFT.value, Side.RIGHT.value)
     ]
     return neck_diagram_svg(marks, title=title, targets=targets)
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from patients.sides import BOTH_SIDES
 from planner.policy import ANTERIOR_NECK_GROUPS, POSTERIOR_NECK_GROUPS, REDUCING_KINDS
 from planner.reference.formatting import amount, span
 
@@ -89,7 +90,7 @@ def implicated_rows(kind, rows):
         row
         for row in rows
         if row.group in ANTERIOR_NECK_GROUPS
-        or (row.group in POSTERIOR_NECK_GROUPS and sides[row.muscle_code] == {"left", "right"})
+        or (row.group in POSTERIOR_NECK_GROUPS and sides[row.muscle_code] == BOTH_SIDES)
     )
 
 

@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from patients.audit.services import log_access
-from patients.sides import SIDE_CHOICES
+from patients.sides import BOTH_SIDES, SIDE_CHOICES
 from planner import safety, selectors, services
 from planner.cycle_history import cycle_panel_context
 from planner.cycle_selectors import cycle_record_context
@@ -509,7 +509,7 @@ def _with_added_row(request, rows, action, session):
     else:
         _, code, side = action.split(":", 2)
         muscle = Muscle.objects.filter(code=code, is_active=True).first()
-        if muscle is None or side not in ("left", "right"):
+        if muscle is None or side not in BOTH_SIDES:
             raise ValidationError("That muscle cannot be added.")
     if any(row.muscle.pk == muscle.pk and row.side == side for row in rows):
         raise ValidationError(f"{side.capitalize()} {muscle.name.lower()} is already in the plan.")

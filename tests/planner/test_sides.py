@@ -46,3 +46,8 @@ def test_the_stored_values_and_labels_are_unchanged():
 def test_the_opposite_side():
     assert sides.Side.LEFT.opposite is sides.Side.RIGHT
     assert sides.Side("right").opposite == "left"
+
+
+def test_both_sides_compares_equal_to_the_stored_strings():
+    assert {"left", "right"} == sides.BOTH_SIDES
+    assert "left" in sides.BOTH_SIDES and "ipsilateral" not in sides.BOTH_SIDES
