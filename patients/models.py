@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from patients import posture, scoring
+from patients import dysphagia, posture, scoring
 from patients.audit.managers import AuditedManager
 from patients.colcap import BY_CODE, CODE_CHOICES, COMPONENTS, Direction
 from patients.freetext import NOTES_MAX_LENGTH, limit
@@ -133,7 +133,7 @@ class Patient(models.Model):
 
     @property
     def baseline_dysphagia(self):
-        return self.baseline_swallowing in (self.Swallowing.MILD, self.Swallowing.MODERATE, self.Swallowing.SEVERE)
+        return dysphagia.baseline_dysphagia(self.baseline_swallowing)
 
     def clean(self):
         self.mrn = normalise_mrn(self.mrn)

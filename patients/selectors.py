@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.safestring import mark_safe
 
-from patients import posture, scoring
+from patients import dysphagia, posture, scoring
 from patients.chart import visit_summaries
 from patients.models import (
     AdverseEvent,
@@ -216,26 +216,29 @@ class Alert:
 
 
 def has_prior_dysphagia(patient, adverse_events):
-    """Dysphagia at baseline or reported after any session (grade 1 or more). Pure: no queries."""
-    return patient.baseline_dysphagia or any(
-        event.is_dysphagia and (event.dysphagia_grade or 0) >= 1 for event in adverse_events
+    """Dysphagia at baseline or reported after any session (patients.dysphagia). Pure: no queries."""
+    return dysphagia.has_prior_dysphagia(
+        patient.baseline_swallowing, ((event.kind, event.dysphagia_grade) for event in adverse_events)
     )
 
 
 def patient_has_prior_dysphagia(patient, *, before=None):
-    """Whether the patient has had dysphagia: impaired baseline swallowing, or a dysphagia adverse
-    event of grade 1 or more reported at any visit (on or before ``before``, a date, if given).
-
-    The planner uses this for its dysphagia safety finding.
+    """Whether the patient has had dysphagia (patients.dysphagia): impaired baseline swallowing, or a
+    dysphagia side effect of any grade but 0 reported at any visit (on or before ``before``, a date, if given).
     """
     if patient.baseline_dysphagia:
         return True
-    events = AdverseEvent.objects.filter(
-        visit__patient=patient, kind=AdverseEvent.Kind.DYSPHAGIA, dysphagia_grade__gte=1
+    # exclude() keeps a grade not recorded (NULL): it counts, as in dysphagia.dysphagia_reported.
+    events = AdverseEvent.objects.filter(visit__patient=patient, kind=AdverseEvent.Kind.DYSPHAGIA).exclude(
+        dysphagia_grade=0
     )
     if before is not None:
         events = events.filter(visit__date__lte=before)
     return events.exists()
+
+
+def _grade(event):
+    return event.dysphagia_grade if event.dysphagia_grade is not None else "not recorded"
 
 
 def chart_alerts(patient, records):
@@ -270,9 +273,9 @@ def chart_alerts(patient, records):
         if patient.baseline_dysphagia:
             reasons.append(f"baseline swallowing: {patient.get_baseline_swallowing_display().lower()}")
         reasons += [
-            f"grade {event.dysphagia_grade} at the visit of {visit.date:%d %b %Y}"
+            f"grade {_grade(event)} at the visit of {visit.date:%d %b %Y}"
             for visit, event in events
-            if event.is_dysphagia and (event.dysphagia_grade or 0) >= 1
+            if dysphagia.dysphagia_reported(event.kind, event.dysphagia_grade)
         ]
         text = "; ".join(reasons)
         alerts.append(Alert("warning", "Prior dysphagia", f"{text[0].upper()}{text[1:]}.", "!"))

@@ -9,7 +9,7 @@ tests/planner/test_conditions_cautions.py fails if a shipped caution is used by 
 
 from decimal import Decimal
 
-from planner import safety
+from planner import policy, safety
 
 # Caution code -> the Cautions field that carries it into the checks.
 CAUTION_FIELDS = {
@@ -27,8 +27,11 @@ CAUTION_FIELDS = {
 }
 SCM_CAP_PREFIX = "SCM_DOSE_CAP_"
 # The dysphagia caution every anterior neck muscle carries: the clinic's reading of D12 (SCM, levator
-# scapulae, small neck muscle mass) and D21 (dysphagia most often follows SCM injection).
-ANTERIOR_NECK_BASIS = safety.Basis(source_codes=("D12", "D21"), verification="verified")
+# scapulae, small neck muscle mass) and D21 (dysphagia most often follows SCM injection); planner.policy
+# says which muscles are anterior neck.
+ANTERIOR_NECK_BASIS = safety.Basis(
+    source_codes=policy.ANTERIOR_NECK_SOURCE_CODES, verification=policy.ANTERIOR_NECK_VERIFICATION
+)
 # The cervical dystonia labels are for adults ("all adult ages", D1); the age limit is the clinic's reading.
 ADULT_LABEL_BASIS = safety.Basis(source_codes=("D1", "D10", "D7"), verification="partly_verified")
 

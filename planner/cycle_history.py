@@ -15,6 +15,7 @@ from patients.response import CycleResponse
 from planner import titration
 from planner.history import current_of, visit_sessions
 from planner.models import HandoutText, Muscle, ProductLimit, ResponsePolicy, Source
+from planner.totals import dose_total
 
 DEFAULT_POLICY = {
     # Used only when a policy row is missing or inactive: the page says so.
@@ -140,7 +141,7 @@ def non_response_for(sessions):
     for session in cycles:
         response = responses.get(session.visit_id)
         doses = getattr(session, "loaded_doses", None)
-        total = sum((dose.dose for dose in doses if dose.dose is not None), Decimal(0)) if doses is not None else None
+        total = dose_total(dose.dose for dose in doses) if doses is not None else None
         points.append(
             titration.CyclePoint(
                 date=session.visit.date,

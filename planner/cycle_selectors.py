@@ -3,12 +3,11 @@
 The pure work is in planner.billing; here the reference rows and the session become its plain data.
 """
 
-from decimal import Decimal
-
 from django.db.models import Prefetch
 
 from planner import billing
 from planner.models import BillingCode, Source, VialPrice
+from planner.totals import dose_total
 
 
 def billing_codes():
@@ -50,7 +49,7 @@ def session_facts(session, rows, prices):
         product_code=session.product.code,
         product_name=session.product.brand_name,
         units_label=session.product.units_label,
-        administered=sum((row.dose for row in dosed), Decimal(0)),
+        administered=dose_total(row.dose for row in dosed),
         sides=frozenset(row.side for row in dosed),
         guidance=frozenset(row.guidance for row in dosed),
         vial_units=session.vial_units,

@@ -3,6 +3,7 @@
 Plain functions over what the editor view has already loaded (no queries of their own).
 """
 
+from patients.sides import Side
 from planner.diagram import DiagramMark, DiagramTarget, neck_diagram_svg, units_text
 
 LEVEL_WORDS = (("error", "error", "errors"), ("override", "override", "overrides"), ("warning", "warning", "warnings"))
@@ -52,7 +53,7 @@ def editor_diagram(rows, product, candidates, active_codes, *, title):
             suggested=(code, side) in suggested,
         )
         for code in sorted(active_codes)
-        for side in ("left", "right")
+        for side in (Side.LEFT.value, Side.RIGHT.value)
     ]
     return neck_diagram_svg(marks, title=title, targets=targets)
 
@@ -61,7 +62,7 @@ def plan_status(totals, product, findings, *, rows_count):
     """One short line: the session total and the findings by level ("Session 150 U Botox · 1 warning, 2 info")."""
     if product is None:
         return "No product chosen yet."
-    parts = [f"Session {units_text(totals['total'])} {product.units_label}"]
+    parts = [f"Session {units_text(totals.total)} {product.units_label}"]
     counts = []
     for level, one, many in LEVEL_WORDS:
         number = sum(1 for finding in findings if finding.level == level)

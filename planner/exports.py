@@ -28,6 +28,7 @@ from patients.audit.csvsafe import safe_cell
 from planner.history import current_sessions, patient_cycles, patient_records
 from planner.models import InjectionSession
 from planner.reference.formatting import amount
+from planner.totals import dose_total
 
 # --- CSV -------------------------------------------------------------------------------------------
 
@@ -83,7 +84,7 @@ def sessions_csv(sessions):
     writer.writerow(SESSION_COLUMNS)
     for session in sessions:
         rows = list(session.injections.all())
-        total = sum((row.dose for row in rows if row.dose is not None), start=0)
+        total = dose_total(row.dose for row in rows)
         writer.writerow(
             safe_cell(value)
             for value in (

@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from planner.models import Injection, InjectionSession, Muscle, Product
+from patients.sides import SIDE_CHOICES
+from planner.models import InjectionSession, Muscle, Product
 from planner.services import lot_expiry_refusal
 
 MAX_DOSE = Decimal("100000")
@@ -52,7 +53,7 @@ class RowForm(forms.Form):
         queryset=Muscle.objects.filter(is_active=True),
         error_messages={"invalid_choice": "This muscle is not in the list of muscles in use."},
     )
-    side = forms.ChoiceField(label="Side", choices=Injection.Side.choices)
+    side = forms.ChoiceField(label="Side", choices=SIDE_CHOICES)
     dose = forms.DecimalField(
         label="Dose (units)",
         required=False,
@@ -147,7 +148,7 @@ class AddMuscleForm(forms.Form):
     )
     add_side = forms.ChoiceField(
         label="Side",
-        choices=Injection.Side.choices,
+        choices=SIDE_CHOICES,
         required=False,
         widget=forms.Select(attrs={"class": "form-select"}),
     )

@@ -17,6 +17,7 @@ from datetime import date
 from django.conf import settings
 from django.db.models import Prefetch, Q
 
+from patients.sides import BOTH_SIDES
 from planner.models import HandoutText, ProductLimit, Source
 from planner.worklist import due_for
 
@@ -74,7 +75,7 @@ def muscles_in_words(rows):
         sides.setdefault(name, set()).add(side)
     words = []
     for name, on in sides.items():
-        where = "on both sides" if on == {"left", "right"} else f"on the {next(iter(on))} side"
+        where = "on both sides" if on == BOTH_SIDES else f"on the {next(iter(on))} side"
         words.append(f"the {name[:1].lower()}{name[1:]}, {where}")
     return tuple(words)
 

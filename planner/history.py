@@ -25,6 +25,7 @@ from django.db.models import Prefetch
 from patients.selectors import visit_record, visit_with_records
 from planner.models import Injection, InjectionSession
 from planner.reference.formatting import amount
+from planner.totals import dose_total
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class Cycle:
     @property
     def total(self):
         """The session total: its own rows only, all in its own product's units."""
-        return sum((dose.dose for dose in self.doses if dose.dose is not None), Decimal(0))
+        return dose_total(dose.dose for dose in self.doses)
 
     @property
     def total_text(self):

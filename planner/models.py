@@ -7,9 +7,10 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from simple_history.models import HistoricalRecords
 
-from patients import colcap
+from patients import colcap, sides
 from patients.audit.managers import AuditedManager, AuditedQuerySet
 from patients.freetext import NOTES_MAX_LENGTH, limit
+from patients.sides import RELATIVE_SIDE_CHOICES, RelativeSide
 from planner.reference import numbers
 from planner.reference.dilution import DilutionError, strength_for
 from planner.reference.formatting import amount, span
@@ -68,17 +69,6 @@ class Verification(models.TextChoices):
     PARTLY_VERIFIED = "partly_verified", "partly verified"
     COMPUTED = "computed", "computed"
     UNVERIFIED = "unverified", "unverified"
-
-
-class Side(models.TextChoices):
-    """Side of a muscle relative to the direction of the posture (the side the face turns to, or
-    the head tilts or shifts to)."""
-
-    IPSILATERAL = "ipsilateral", "ipsilateral"
-    CONTRALATERAL = "contralateral", "contralateral"
-    BILATERAL = "bilateral", "bilateral"
-    # Sources disagree on the side: the clinician decides, nothing suggests a side automatically.
-    UNRESOLVED = "unresolved", "unresolved (sources conflict)"
 
 
 class ReferenceRow(models.Model):
@@ -256,7 +246,7 @@ class PatternComponent(Sourced):
     side = models.CharField(
         "side",
         max_length=20,
-        choices=[(value, label) for value, label in Side.choices if value != Side.UNRESOLVED],
+        choices=[(value, label) for value, label in RELATIVE_SIDE_CHOICES if value != RelativeSide.UNRESOLVED],
         help_text="Side of the component relative to the direction of the combined pattern.",
     )
 
@@ -290,7 +280,7 @@ class SuggestionRule(Sourced):
     pattern = models.ForeignKey(PosturePattern, on_delete=models.PROTECT, related_name="rules", verbose_name="pattern")
     muscle = models.ForeignKey(Muscle, on_delete=models.PROTECT, related_name="rules", verbose_name="muscle")
     side = models.CharField(
-        "side", max_length=20, choices=Side.choices, help_text="Relative to the direction of the posture."
+        "side", max_length=20, choices=RELATIVE_SIDE_CHOICES, help_text="Relative to the direction of the posture."
     )
     priority = models.CharField("priority", max_length=20, choices=Priority.choices)
     needs_review = models.BooleanField(
@@ -303,7 +293,8 @@ class SuggestionRule(Sourced):
         constraints = [
             models.UniqueConstraint(fields=["pattern", "muscle", "side"], name="rule_unique_pattern_muscle_side"),
             models.CheckConstraint(
-                condition=~Q(side=Side.UNRESOLVED) | Q(needs_review=True), name="rule_unresolved_side_needs_review"
+                condition=~Q(side=RelativeSide.UNRESOLVED) | Q(needs_review=True),
+                name="rule_unresolved_side_needs_review",
             ),
         ]
 
@@ -311,9 +302,13 @@ class SuggestionRule(Sourced):
         return f"{self.pattern}: {self.muscle} ({self.get_side_display()}, {self.priority})"
 
     def clean(self):
-        if self.pattern_id and not self.pattern.takes_direction and self.side in (Side.IPSILATERAL, Side.CONTRALATERAL):
+        if (
+            self.pattern_id
+            and not self.pattern.takes_direction
+            and self.side in (RelativeSide.IPSILATERAL, RelativeSide.CONTRALATERAL)
+        ):
             raise ValidationError({"side": f"{self.pattern} has no left or right: use bilateral."})
-        if self.side == Side.UNRESOLVED and not self.needs_review:
+        if self.side == RelativeSide.UNRESOLVED and not self.needs_review:
             raise ValidationError({"needs_review": "A rule whose side is unresolved needs review."})
 
 
@@ -1000,15 +995,13 @@ class InjectionSession(models.Model):
 
 
 class Injection(models.Model):
-    class Side(models.TextChoices):
-        LEFT = "left", "left"
-        RIGHT = "right", "right"
+    Side = sides.Side  # the shared vocabulary: Injection.Side.LEFT is "left"
 
     session = models.ForeignKey(
         InjectionSession, on_delete=models.PROTECT, related_name="injections", verbose_name="session"
     )
     muscle = models.ForeignKey(Muscle, on_delete=models.PROTECT, related_name="injections", verbose_name="muscle")
-    side = models.CharField("side", max_length=5, choices=Side.choices)
+    side = models.CharField("side", max_length=5, choices=sides.SIDE_CHOICES)
     # Empty while the plan is a draft (a product switch clears every dose); signing needs them all.
     dose = models.DecimalField(
         "dose (units)",

@@ -139,6 +139,7 @@ from dataclasses import dataclass
 from decimal import Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 from enum import StrEnum
 
+from patients.dysphagia import dysphagia_reported
 from planner.suggest import (
     VERIFICATION_RANK,
     CombinedPattern,
@@ -153,6 +154,7 @@ from planner.suggest import (
     lower_first,
     pattern_name,
 )
+from planner.totals import dose_total, volume_per_site
 
 
 class Level(StrEnum):
@@ -563,7 +565,7 @@ class _Check:
     def run(self):
         planned = self._rows()
         if planned:
-            total = sum((row.dose for row in planned), Decimal(0))
+            total = dose_total(row.dose for row in planned)
             for row in planned:
                 self._dose_range(row)
                 self._guidance(row)
@@ -884,11 +886,7 @@ class _Check:
 
     def _dysphagia_context(self):
         """'dysphagia reported 20 Mar 2026, moderate', 'recorded in the patient's history', or None."""
-        events = [
-            event
-            for event in self.history.adverse_events
-            if str(event.kind).lower() == "dysphagia" and event.grade != 0
-        ]
+        events = [event for event in self.history.adverse_events if dysphagia_reported(event.kind, event.grade)]
         if events:
             latest = max(events, key=lambda event: _as_date(event.date) or dt.date.min)
             day = _as_date(latest.date)
@@ -904,10 +902,12 @@ class _Check:
 
     def _volume(self, row):
         vial, diluent = _number(self.draft.vial_units), _number(self.draft.diluent_ml)
-        if vial is None or diluent is None or vial <= 0 or diluent <= 0 or not row.sites:
+        if vial is None or diluent is None or vial <= 0 or diluent <= 0:
             return
         units_per_ml = vial / diluent
-        volume = row.dose / row.sites / units_per_ml
+        volume = volume_per_site(row.dose, row.sites, units_per_ml)
+        if volume is None:
+            return
         low, high = _number(self.policy.min_volume_per_site_ml), _number(self.policy.max_volume_per_site_ml)
         if low is None or high is None or low <= volume <= high:
             return

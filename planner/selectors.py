@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from patients.models import AdverseEvent, PostureComponent, Visit
 from patients.selectors import has_prior_dysphagia
-from planner import safety, suggest
+from planner import policy, safety, suggest, totals
 from planner.caution_inputs import build_cautions
 from planner.models import (
     Caution,
@@ -34,10 +34,8 @@ from planner.models import (
 from planner.reference import version as reference_version
 from planner.reference.dilution import DilutionError, strength_for
 
-# Muscle groups whose injection counts as "anterior neck" for the dysphagia caution (SCM always does).
-ANTERIOR_NECK_GROUPS = frozenset({Muscle.Group.ANTEROLATERAL, Muscle.Group.ANTERIOR, Muscle.Group.PREVERTEBRAL})
-# The reference set's note on guidance: "policy derived from G1, G4, G8, S9".
-GUIDANCE_BASIS = safety.Basis(source_codes=("G1", "G4", "G8", "S9"), verification="partly_verified")
+# The guidance level's basis (planner.policy): clinic policy derived from G1, G4, G8, S9.
+GUIDANCE_BASIS = safety.Basis(source_codes=policy.GUIDANCE_SOURCE_CODES, verification=policy.GUIDANCE_VERIFICATION)
 
 
 def _codes(row):
@@ -149,7 +147,7 @@ def _load_reference_inputs(product):
             code=muscle.code,
             name=muscle.name,
             guidance_level=muscle.guidance,
-            anterior_neck=muscle.code == "SCM" or muscle.group in ANTERIOR_NECK_GROUPS,
+            anterior_neck=policy.is_anterior_neck(muscle.code, muscle.group),
             guidance_basis=GUIDANCE_BASIS,
             posterior=muscle.group == Muscle.Group.POSTERIOR,
         )
@@ -382,6 +380,21 @@ def prepared_strength(session, product):
         return strength_for(product, vial_units=session.vial_units, diluent_ml=session.diluent_ml).per_ml
     except DilutionError:
         return None
+
+
+def session_totals(session, product, rows):
+    """planner.totals.plan_totals of ``rows`` (Injection rows or the editor's unsaved RowInput) in ``product``.
+
+    No queries: the product and the session's preparation are already loaded.
+    """
+    # The prepared vial size counts only for the product it was prepared for.
+    prepared = session.vial_units if product is not None and session.product_id == product.pk else None
+    return totals.plan_totals(
+        [(row.muscle.name, row.side, row.dose, row.sites) for row in rows],
+        vial_sizes=product.usable_vial_sizes if product is not None else (),
+        prepared_vial=prepared,
+        units_per_ml=prepared_strength(session, product),
+    )
 
 
 def draft_inputs(session, rows, product, *, now=None):

@@ -60,26 +60,7 @@ from enum import StrEnum
 
 from patients.colcap import BY_CODE as COLCAP_BY_CODE
 from patients.colcap import Direction, Plane
-
-
-class Side(StrEnum):
-    """The body side of an injection."""
-
-    LEFT = "left"
-    RIGHT = "right"
-
-    @property
-    def opposite(self):
-        return Side.RIGHT if self is Side.LEFT else Side.LEFT
-
-
-class RelativeSide(StrEnum):
-    """A rule's side relative to the direction of its pattern."""
-
-    IPSILATERAL = "ipsilateral"
-    CONTRALATERAL = "contralateral"
-    BILATERAL = "bilateral"
-    UNRESOLVED = "unresolved"
+from patients.sides import RelativeSide, Side
 
 
 class Priority(StrEnum):

@@ -22,11 +22,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from patients.sides import BOTH_SIDES
+from planner.policy import ANTERIOR_NECK_GROUPS, POSTERIOR_NECK_GROUPS, REDUCING_KINDS
 from planner.reference.formatting import amount, span
-
-ANTERIOR_GROUPS = frozenset({"anterior", "anterolateral", "prevertebral"})
-POSTERIOR_GROUPS = frozenset({"posterior", "suboccipital"})
-REDUCING_KINDS = {"dysphagia": "dysphagia", "neck_weakness": "neck weakness"}
 
 
 @dataclass(frozen=True)
@@ -91,8 +89,8 @@ def implicated_rows(kind, rows):
     return tuple(
         row
         for row in rows
-        if row.group in ANTERIOR_GROUPS
-        or (row.group in POSTERIOR_GROUPS and sides[row.muscle_code] == {"left", "right"})
+        if row.group in ANTERIOR_NECK_GROUPS
+        or (row.group in POSTERIOR_NECK_GROUPS and sides[row.muscle_code] == BOTH_SIDES)
     )
 
 

@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -14,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from patients.audit.services import log_access
+from patients.sides import BOTH_SIDES, SIDE_CHOICES
 from planner import safety, selectors, services
 from planner.cycle_history import cycle_panel_context
 from planner.cycle_selectors import cycle_record_context
@@ -21,9 +20,8 @@ from planner.diagram import DiagramMark, neck_diagram_svg
 from planner.editor import editor_diagram, last_doses, plan_status
 from planner.forms import AddMuscleForm, AmendForm, PlanForm, PreparationForm, RowForm, RowFormSet, SignForm
 from planner.history import last_sessions_with_events
-from planner.models import Injection, InjectionSession, Muscle
+from planner.models import InjectionSession, Muscle
 from planner.roles import ALL_ROLES
-from planner.totals import vials_for_dose
 
 GET_POST = require_http_methods(["GET", "POST"])
 
@@ -84,37 +82,6 @@ def _apply(form, error):
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
-
-
-def plan_totals(rows, product, session):
-    """Units per side and per session, vials and discard for each vial size, volume per site.
-
-    ``rows`` are (muscle name, side, dose, sites) with doses in ``product``'s units only.
-    """
-    doses = [(name, side, dose, sites) for name, side, dose, sites in rows if isinstance(dose, Decimal)]
-    left = sum((dose for _, side, dose, _ in doses if side == "left"), Decimal(0))
-    right = sum((dose for _, side, dose, _ in doses if side == "right"), Decimal(0))
-    total = left + right
-    vial_plan = None
-    if product is not None:
-        # The prepared vial size counts only for the product it was prepared for.
-        prepared = session.vial_units if session.product_id == product.pk else None
-        vial_plan = vials_for_dose(total, sizes=product.usable_vial_sizes, prepared_size=prepared)
-    strength = selectors.prepared_strength(session, product)  # units per mL once the dilution is recorded
-    volumes = []
-    for name, side, dose, sites in doses:
-        if strength and sites:
-            volumes.append(
-                {"muscle": name, "side": side, "ml_per_site": (dose / sites / strength).quantize(Decimal("0.01"))}
-            )
-    return {
-        "left": left,
-        "right": right,
-        "total": total,
-        "vial_plan": vial_plan,
-        "strength": strength,
-        "volumes": volumes,
-    }
 
 
 def _rows_from_formset(formset):
@@ -224,7 +191,7 @@ def _feedback_context(session, product, rows, *, reference=None, previous=None):
     review = selectors.review_plan(
         session, product=product, rows=_safety_rows(rows), reference=reference, previous=previous
     )
-    totals = plan_totals([(row.muscle.name, row.side, row.dose, row.sites) for row in rows], product, session)
+    totals = selectors.session_totals(session, product, rows)
     return {
         "review": review,
         "totals": totals,
@@ -368,7 +335,7 @@ def _render_editor(request, session, plan_form, formset, product, rows, status=2
         ],
         "muscle_choices": reference.muscle_choices,
         "guidance_choices": InjectionSession.Guidance.choices,
-        "side_choices": Injection.Side.choices,
+        "side_choices": SIDE_CHOICES,
         "can_plan": can_plan,
         "can_prepare": request.user.has_perm("planner.prepare_injectionsession"),
         "can_sign": request.user.has_perm("planner.sign_injectionsession"),
@@ -542,7 +509,7 @@ def _with_added_row(request, rows, action, session):
     else:
         _, code, side = action.split(":", 2)
         muscle = Muscle.objects.filter(code=code, is_active=True).first()
-        if muscle is None or side not in ("left", "right"):
+        if muscle is None or side not in BOTH_SIDES:
             raise ValidationError("That muscle cannot be added.")
     if any(row.muscle.pk == muscle.pk and row.side == side for row in rows):
         raise ValidationError(f"{side.capitalize()} {muscle.name.lower()} is already in the plan.")
@@ -586,7 +553,7 @@ def _record_context(session):
         )
         for row in rows
     ]
-    totals = plan_totals([(row.muscle.name, row.side, row.dose, row.sites) for row in rows], product, session)
+    totals = selectors.session_totals(session, product, rows)
     return {
         "session": session,
         "visit": session.visit,

@@ -77,7 +77,7 @@ class RuleFactory(SourcedFactory):
 
     pattern = factory.SubFactory(PatternFactory)
     muscle = factory.SubFactory(MuscleFactory)
-    side = ref.Side.IPSILATERAL
+    side = ref.RelativeSide.IPSILATERAL
     priority = ref.SuggestionRule.Priority.PRIMARY
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from planner import policy
 from planner.safety import (
     Basis,
     Cautions,
@@ -39,10 +40,8 @@ FLAGS = {
     "C": Verification.COMPUTED,
     "U": Verification.UNVERIFIED,
 }
-# Muscle groups whose injection is "anterior neck" for the dysphagia caution (SCM is always one).
-ANTERIOR_NECK_GROUPS = frozenset({"anterolateral", "anterior", "prevertebral"})
 # The YAML's comment on guidance_recommended: "policy derived from G1, G4, G8, S9; design decision".
-GUIDANCE_BASIS = Basis(source_codes=("G1", "G4", "G8", "S9"), verification=Verification.PARTLY_VERIFIED)
+GUIDANCE_BASIS = Basis(source_codes=policy.GUIDANCE_SOURCE_CODES, verification=Verification.PARTLY_VERIFIED)
 
 # Per-limit sources, from the YAML's inline comments on the products.
 _LIMIT_SOURCES = {
@@ -149,7 +148,7 @@ def _muscles():
             code=muscle["code"],
             name=muscle["name"],
             guidance_level=muscle["guidance_recommended"],
-            anterior_neck=muscle["group"] in ANTERIOR_NECK_GROUPS,
+            anterior_neck=policy.is_anterior_neck(muscle["code"], muscle["group"]),
             guidance_basis=GUIDANCE_BASIS,
         )
         for muscle in REFERENCE["muscles"]

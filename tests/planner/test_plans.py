@@ -491,8 +491,8 @@ def test_volume_per_site_uses_the_recorded_dilution(neuro_client, neurologist, v
         acting_user=neurologist,
     )
     totals = neuro_client.get(reverse("plans:editor", args=[session.pk])).context["totals"]
-    assert totals["strength"] == Decimal(50)
-    assert totals["volumes"][0]["ml_per_site"] == Decimal("0.40")
+    assert totals.strength == Decimal(50)
+    assert totals.volumes[0].ml_per_site == Decimal("0.40")
 
 
 def test_saline_added_to_a_ready_solution_dilutes_it(neuro_client, neurologist, visit):
@@ -509,8 +509,8 @@ def test_saline_added_to_a_ready_solution_dilutes_it(neuro_client, neurologist, 
         acting_user=neurologist,
     )
     totals = neuro_client.get(reverse("plans:editor", args=[session.pk])).context["totals"]
-    assert totals["strength"] == Decimal(2500)
-    assert totals["volumes"][0]["ml_per_site"] == Decimal("0.50")
+    assert totals.strength == Decimal(2500)
+    assert totals.volumes[0].ml_per_site == Decimal("0.50")
 
 
 def test_an_expired_lot_is_refused_at_the_preparation_and_naming_its_expiry(client, nurse, neurologist, visit):
