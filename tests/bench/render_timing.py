@@ -8,7 +8,7 @@ reuse it (``--fresh`` starts over). The pages are then fetched with Django's tes
 neurologist: a 40-visit patient chart, the plan editor on a 12-row draft (tests.bench.prepare's
 bench plan) and that long chart's most complete visit. Each page is fetched a few times to warm
 the caches, then ``--requests`` times; the median and p95 (in ms) of each are printed as JSON.
-DEBUG is switched off for the timing (as in production: no query log, the memo and caches on).
+DEBUG is switched off for the timing (as in production: no query log, the caches on).
 """
 
 import argparse
