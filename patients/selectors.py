@@ -295,8 +295,8 @@ _PK = 987654321  # stands for the id in a reversed URL: reverse once, then subst
 
 
 def card_key(record):
-    """A digest of everything the chart's card for this visit shows (its fragment cache key, see
-    patient_detail.html#visit-card): the card is rendered again only when one of these changes."""
+    """A digest of everything the chart's card for this visit shows (its cache key, see
+    patient_chart.visit_cards): the card is rendered again only when one of these changes."""
     visit, user = record.visit, record.visit.recorded_by
     shown = (
         visit.pk,
