@@ -16,7 +16,6 @@ TWSTRS panels and the dose lanes line up when shown one above the other:
   product. Doses of different products are never put on one scale.
 """
 
-import hashlib
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -62,14 +61,6 @@ class Tick:
 def axis_ticks(ticks):
     """Tick per (x, label): centred on its tick, unless that would cut it at the right edge (the newest date)."""
     return tuple(Tick(x, label, "end" if float(x) > WIDTH - TICK_LABEL_HALF_WIDTH else "middle") for x, label in ticks)
-
-
-class _Digest:
-    """A chart's fragment cache key: a digest of everything it draws (its frozen fields, repr'd)."""
-
-    @property
-    def key(self):
-        return hashlib.sha256(repr(self).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -147,7 +138,7 @@ class EventMark:
 
 
 @dataclass(frozen=True)
-class OutcomeChart(_Digest):
+class OutcomeChart:
     width: int
     height: int
     left: float
@@ -277,7 +268,7 @@ class Lane:
 
 
 @dataclass(frozen=True)
-class DoseChart(_Digest):
+class DoseChart:
     width: int
     height: int
     left: float
