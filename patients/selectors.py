@@ -1,6 +1,5 @@
 """Reads. Each selector loads what its page needs in a fixed number of queries."""
 
-import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -11,7 +10,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from patients import posture, scoring
-from patients.chart import visit_summaries
+from patients.chart import fragment_key, visit_summaries
 from patients.models import (
     AdverseEvent,
     Patient,
@@ -126,7 +125,7 @@ class VisitRecord:
     twstrs: scoring.ScaleResult | None
     tsui: scoring.ScaleResult | None
     extra: list = field(default_factory=list)  # HTML from patients.chart providers
-    card_key: str = ""  # what the chart's card for this visit shows, as a digest (set by patient_chart)
+    card_key: str = ""  # the cache key of the chart's card for this visit: what it shows (set by patient_chart)
 
     @property
     def posture_summary(self):
@@ -295,7 +294,7 @@ _PK = 987654321  # stands for the id in a reversed URL: reverse once, then subst
 
 
 def card_key(record):
-    """A digest of everything the chart's card for this visit shows (its cache key, see
+    """The cache key of everything the chart's card for this visit shows (see
     patient_chart.visit_cards): the card is rendered again only when one of these changes."""
     visit, user = record.visit, record.visit.recorded_by
     shown = (
@@ -315,7 +314,7 @@ def card_key(record):
         ),
         tuple(str(html) for html in record.extra),
     )
-    return hashlib.sha256(repr(shown).encode()).hexdigest()
+    return fragment_key("patients:visit-card", shown)
 
 
 def _chart_records(patient):

@@ -5,12 +5,10 @@ visit records it already loaded. The sessions and their rows are read from those
 line per visit (planner.visit_summaries) already loaded them: no query of its own when both run.
 """
 
-import hashlib
-
 from django.core.cache import cache
 from django.template.loader import render_to_string
 
-from patients.chart import ChartSection
+from patients.chart import ChartSection, fragment_key
 from planner import charts
 from planner.history import build_cycles, current_of, visit_sessions
 
@@ -75,7 +73,7 @@ def figures_html(cycles, records):
     """The two charts, rendered (autoescaped) and kept in Django's cache under a digest of what they draw:
     on a hit, neither the layout nor the hundreds of marks are computed again."""
     inputs = _chart_inputs(cycles, records)
-    key = f"planner:outcome-figures:{hashlib.sha256(repr(inputs).encode()).hexdigest()}"
+    key = fragment_key("planner:outcome-figures", inputs)
     html = cache.get(key)
     if html is None:
         outcome, doses = _layout(*inputs)

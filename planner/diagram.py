@@ -37,7 +37,6 @@ Each panel is drawn in its own 300 x 300 box with the midline at x = 150 (``PANE
 defined once, on the viewer's right half of each view, and mirrored for the other side.
 """
 
-import hashlib
 import math
 import re
 import unicodedata
@@ -51,6 +50,7 @@ from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
+from patients.chart import fragment_key
 from planner.reference.formatting import amount
 
 TEMPLATE_NAME = "planner/includes/neck_diagram.svg.html#svg"
@@ -568,7 +568,7 @@ def neck_diagram_svg(
     """The diagram as an inline SVG element (safe to insert in HTML or a WeasyPrint document)."""
     diagram = build_diagram(marks, title=title, targets=targets)
     # Kept rendered under a digest of the drawing (every coordinate, label and control in it).
-    key = f"planner:neck-diagram:{hashlib.sha256(repr(diagram).encode()).hexdigest()}"
+    key = fragment_key("planner:neck-diagram", diagram)
     svg = cache.get(key)
     if svg is None:
         svg = render_to_string(TEMPLATE_NAME, {"diagram": diagram})  # autoescaped: a SafeString, cached as one

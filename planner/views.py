@@ -1,4 +1,3 @@
-import hashlib
 from decimal import Decimal
 
 from django.conf import settings
@@ -16,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from patients.audit.services import log_access
+from patients.chart import fragment_key
 from planner import safety, selectors, services
 from planner.cycle_history import cycle_panel_context
 from planner.cycle_selectors import cycle_record_context
@@ -270,8 +270,7 @@ def _suggestion_list(visit, review, product, planned, can_plan):
     if not review.candidates:
         return render_to_string(SUGGESTION_LIST, {"review": review, "visit": visit, "can_plan": can_plan})
     items = _suggestion_rows(review.candidates, product, planned)
-    shown = repr((tuple(review.notes), items, can_plan)).encode()
-    key = f"planner:suggestion-list:{hashlib.sha256(shown).hexdigest()}"
+    key = fragment_key("planner:suggestion-list", (tuple(review.notes), items, can_plan))
     html = cache.get(key)
     if html is None:
         context = {

@@ -6,12 +6,11 @@ A chart shows forty lines: each is rendered by templates/planner/includes/visit_
 and kept in Django's cache under a digest of what it shows, so an unchanged line is one cache read.
 """
 
-import hashlib
-
 from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from patients.chart import fragment_key
 from planner.history import session_doses, visit_sessions
 
 PLAN_LINE = "planner/includes/visit_plan.html#plan-line"
@@ -44,19 +43,15 @@ def _line_context(visit, sessions, editor_url, plan_url):
     return {"state": ""}
 
 
-def _key(context):
-    """The cache key of a line: a digest of its context (every value it shows), safe for any backend."""
-    shown = repr(sorted(context.items())).encode()
-    return f"planner:plan-line:{hashlib.sha256(shown).hexdigest()}"
-
-
 def plan_summaries(visits):
     """{visit_id: html}: the current signed record, or the draft, or a link to start a plan."""
     by_visit = visit_sessions(visits)
     editor_url = _url_maker("plans:editor")
     plan_url = _url_maker("plans:for_visit")
     contexts = {visit.pk: _line_context(visit, by_visit[visit.pk], editor_url, plan_url) for visit in visits}
-    keys = {visit_id: _key(context) for visit_id, context in contexts.items()}
+    keys = {
+        visit_id: fragment_key("planner:plan-line", sorted(context.items())) for visit_id, context in contexts.items()
+    }
     # Rendered by an autoescaping template: the cache keeps the SafeString it returned.
     kept = cache.get_many(set(keys.values()))
     rendered = {}

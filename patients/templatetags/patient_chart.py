@@ -32,7 +32,7 @@ VISIT_CARD_SECONDS = 24 * 60 * 60
 def visit_cards(records):
     """The card of each visit (``VISIT_CARD``), in order: read from Django's cache in one request, under a
     digest of what each shows (patients.selectors.card_key), and rendered (autoescaped) only where missing."""
-    keys = [f"patients:visit-card:{record.card_key}" for record in records]
+    keys = [record.card_key for record in records]
     kept = cache.get_many(keys)
     rendered = {}
     card = get_template(VISIT_CARD)
