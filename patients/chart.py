@@ -12,12 +12,21 @@ template so that every value is escaped.
         register_visit_summary_provider(signed_sessions_by_visit)
 """
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.utils.html import conditional_escape
 
 VisitSummaryProvider = Callable[[Sequence], Mapping[int, str]]
+
+
+def fragment_key(name, shown):
+    """The cache key of a rendered fragment: its name ("patients:visit-card") and a digest of ``shown``, plain
+    data holding everything the fragment shows, so that any change to it is a new key rather than a stale
+    fragment. ASCII letters, digits and colons, well under 200 characters: safe for every cache backend."""
+    return f"{name}:{hashlib.sha256(repr(shown).encode()).hexdigest()}"
+
 
 _providers: list = []
 

@@ -2,17 +2,15 @@
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from html import escape
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import dateformat, timezone
-from django.utils.safestring import mark_safe
 
 from patients import dysphagia, posture, scoring
-from patients.chart import visit_summaries
+from patients.chart import fragment_key, visit_summaries
 from patients.models import (
     AdverseEvent,
     Patient,
@@ -127,7 +125,7 @@ class VisitRecord:
     twstrs: scoring.ScaleResult | None
     tsui: scoring.ScaleResult | None
     extra: list = field(default_factory=list)  # HTML from patients.chart providers
-    card: str = ""  # the chart's <li> for this visit (markup from _visit_card, set by patient_chart)
+    card_key: str = ""  # the cache key of the chart's card for this visit: what it shows (set by patient_chart)
 
     @property
     def posture_summary(self):
@@ -297,89 +295,29 @@ class Chart:
 
 _PK = 987654321  # stands for the id in a reversed URL: reverse once, then substitute each id
 
-# The markup below is built with f-strings rather than format_html, whose per-argument lazy-string
-# checks were a large part of the chart's cost: every text value goes through escape() (the standard
-# library's html.escape, which is what django.utils.html.escape applies) and the rest are numbers.
 
-# (class attribute, label) of a red-flag side effect: the label says it in words, not only in colour.
-_RED_FLAG = (
-    ' class="text-danger-emphasis fw-semibold"',
-    '<span aria-hidden="true">⚠ </span><span class="visually-hidden">Red flag: </span>',
-)
-
-
-def _event_item(event):
-    detail = f" (grade {event.dysphagia_grade})" if event.is_dysphagia else ""
-    if event.duration_days is None:
-        duration = ", ongoing"
-    else:
-        duration = f" for {event.duration_days} day{'' if event.duration_days == 1 else 's'}"
-    red_class, red_label = _RED_FLAG if event.is_red_flag else ("", "")
-    text = f"{event.kind_label}: {event.get_severity_display().lower()}{detail}, from day {event.onset_days}{duration}"
-    return mark_safe(f"<li{red_class}>{red_label}{escape(text)}</li>")  # noqa: S308 — text is escaped, the rest is fixed markup
-
-
-def _scale_html(result, total_html):
-    """'42 / 85', or with a badge saying what is missing when the entry is partial."""
-    if result.complete:
-        return mark_safe(f"{total_html} / {result.maximum}")  # noqa: S308 — total_html is escaped by the caller, maximum is an int
-    return mark_safe(  # noqa: S308 — total_html is escaped by the caller, status is escaped
-        f'{total_html} / {result.maximum} <span class="badge text-bg-warning">{escape(result.status)}</span>'
+def card_key(record):
+    """The cache key of everything the chart's card for this visit shows (see
+    patient_chart.visit_cards): the card is rendered again only when one of these changes."""
+    visit, user = record.visit, record.visit.recorded_by
+    shown = (
+        visit.pk,
+        visit.date,
+        visit.status,
+        (user.get_full_name(), user.get_username()) if user else None,
+        record.findings,
+        *(
+            (result.total, result.maximum, result.complete, result.status) if result else None
+            for result in (record.twstrs, record.tsui)
+        ),
+        (record.outcome.pain_now, record.outcome.pgic) if record.outcome else None,
+        tuple(
+            (event.kind, event.other_kind, event.severity, event.dysphagia_grade, event.onset_days, event.duration_days)
+            for event in record.adverse_events
+        ),
+        tuple(str(html) for html in record.extra),
     )
-
-
-# The app's pages are in English: the names Django's date filter "D d M Y" gives, without its per-call cost.
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_STATUS_LABELS = dict(Visit.Status.choices)
-
-
-def _day_text(day):
-    """'Sat 28 Nov 2026'."""
-    return f"{_WEEKDAYS[day.weekday()]} {day.day:02d} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def _term(label, value_html, value_class=""):
-    """A term and its value in a card's list (``value_html`` is markup, escaped by the caller)."""
-    return f'<dt class="col-sm-3 col-lg-2">{label}</dt><dd class="col-sm-9 col-lg-10{value_class}">{value_html}</dd>'
-
-
-def _visit_card(record, url):
-    """The chart's card for one visit, as markup: a chart shows dozens of visits, and the same card as a
-    template loop (two dozen nodes, filters and method calls per visit) was most of the page's cost."""
-    visit = record.visit
-    recorded_by = ""
-    if visit.recorded_by:
-        name = visit.recorded_by.get_full_name() or visit.recorded_by.get_username()
-        recorded_by = f'<span class="small text-body-secondary">recorded by {escape(name)}</span>'
-    twstrs = "—"
-    if record.twstrs:
-        twstrs = _scale_html(record.twstrs, f"<strong>{escape(scoring.format_score(record.twstrs.total))}</strong>")
-    rows = [
-        _term("Posture", escape(record.posture_summary or "—"), " posture-summary"),
-        _term("TWSTRS", twstrs, " twstrs-total"),
-    ]
-    if record.tsui:
-        rows.append(_term("Tsui", _scale_html(record.tsui, escape(scoring.format_score(record.tsui.total)))))
-    if record.outcome:
-        pain = record.outcome.pain_now
-        outcome = "pain not rated" if pain is None else f"pain {pain}/10"
-        if record.outcome.pgic:
-            outcome += f"; {record.outcome.get_pgic_display()}"
-        rows.append(_term("Pain, PGIC", escape(outcome)))
-    if record.adverse_events:
-        items = "".join(_event_item(event) for event in record.adverse_events)
-        rows.append(_term("Side effects", f'<ul class="list-unstyled mb-0">{items}</ul>'))
-    # What other apps add (patients.chart providers) is already safe markup (see visit_summaries).
-    rows += [f'<dd class="col-12 mb-0 visit-extra">{html}</dd>' for html in record.extra]
-    status = f'<span class="badge status-{escape(visit.status)}">{escape(_STATUS_LABELS[visit.status])}</span>'
-    return mark_safe(  # noqa: S308 — every text value is escaped, extra went through conditional_escape
-        f'<li class="card mb-2 visit-card{" border-danger" if record.red_flags else ""}" id="visit-{visit.pk}">'
-        '<div class="card-body py-2"><div class="d-flex flex-wrap justify-content-between gap-2">'
-        f'<h3 class="h6 mb-1"><a href="{escape(url)}">{_day_text(visit.date)}</a> {status}</h3>'
-        f"{recorded_by}</div>"
-        f'<dl class="row small mb-0 visit-summary">{"".join(rows)}</dl></div></li>'
-    )
+    return fragment_key("patients:visit-card", shown)
 
 
 def _chart_records(patient):
@@ -420,10 +358,9 @@ def patient_chart(*, patient):
     records = _chart_records(patient)
     visits = [record.visit for record in records]
     extras = visit_summaries(visits)
-    visit_url = reverse("patients:visit_detail", args=[_PK])
     for record in records:
         record.extra = extras.get(record.visit.pk, [])
-        record.card = _visit_card(record, visit_url.replace(str(_PK), str(record.visit.pk)))
+        record.card_key = card_key(record)
     trend = trend_chart(
         [
             TrendPoint(record.visit.date, record.twstrs.total, record.twstrs.complete)

@@ -1,18 +1,48 @@
-"""The chart's small TWSTRS trend: coordinates for a server-side SVG. Pure, no ORM.
+"""TWSTRS over time: the one layout of a score series on a time axis, for a server-side SVG. Pure, no ORM.
 
-x is proportional to the visit date (so gaps between visits show), y to the total on the fixed
-0-85 scale. Complete totals are joined by a line; partial totals are drawn as hollow markers
-and left off the line, because a partial total understates the real one.
+x is proportional to the visit date (so gaps between visits show), y to the score on its fixed
+scale. Complete values are joined by a line; partial values are drawn as hollow markers and left
+off the line, because a partial score understates the real one.
+
+The chart's small TWSTRS trend (``trend_chart``) and the planner's response chart (planner.charts,
+a panel per subscale on a time axis shared with the doses) both lay out their points with
+``plot``; both draw them with templates/patients/includes/twstrs_points.svg.html.
 """
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from html import escape
-
-from django.utils.safestring import mark_safe
 
 from patients.scoring import format_score
+
+# The app's pages are in English: the month names of Django's date filter "M", in one table.
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_text(day):
+    """'05 Mar 2026': what the date filter "d M Y" shows, for labels built in Python."""
+    return f"{day.day:02d} {MONTHS[day.month - 1]} {day.year}"
+
+
+def month_text(day):
+    """'Mar 2026' (the date filter "M Y")."""
+    return f"{MONTHS[day.month - 1]} {day.year}"
+
+
+@dataclass(frozen=True)
+class TimeAxis:
+    """x proportional to the date between ``first`` and ``last`` (the middle when they are the same day)."""
+
+    first: date
+    last: date
+    left: float
+    right: float
+
+    def x(self, day):
+        span = (self.last - self.first).days
+        if span <= 0:
+            return round((self.left + self.right) / 2, 1)
+        return round(self.left + (self.right - self.left) * (day - self.first).days / span, 1)
 
 
 @dataclass(frozen=True)
@@ -32,9 +62,22 @@ class PlottedPoint:
     label: str  # "12 Mar 2026: 42.5 (partial)": the tooltip, the text alternative and the description
 
 
-def _label(point):
-    state = "" if point.complete else " (partial)"
-    return f"{point.day:%d %b %Y}: {format_score(point.total)}{state}"
+def plot(points, *, axis, top, bottom, maximum, name=""):
+    """(PlottedPoint per point, oldest first; the polyline joining the complete ones).
+
+    ``points``: TrendPoint, any order; values are clipped to 0..``maximum``. ``name`` ("Severity")
+    makes the labels read "12 Mar 2026: Severity 20 of 35"; without it, "12 Mar 2026: 20".
+    """
+    plotted = []
+    for point in sorted(points, key=lambda point: point.day):
+        value = min(max(float(point.total), 0.0), float(maximum))
+        y = round(bottom - (bottom - top) * value / maximum, 1)
+        state = "" if point.complete else " (partial)"
+        value_text = f"{name} {format_score(point.total)} of {maximum}" if name else format_score(point.total)
+        label = f"{day_text(point.day)}: {value_text}{state}"
+        plotted.append(PlottedPoint(axis.x(point.day), y, point.day, point.total, point.complete, label))
+    line = " ".join(f"{point.x},{point.y}" for point in plotted if point.complete)
+    return tuple(plotted), line
 
 
 @dataclass(frozen=True)
@@ -54,24 +97,21 @@ class TrendChart:
     def empty(self):
         return not self.points
 
-    # A point per visit: built here as markup rather than by two template loops (a chart may have dozens),
-    # with f-strings; the coordinates are numbers and every label goes through escape() (html.escape).
     @property
-    def points_svg(self):
-        """A circle per total (filled: complete; hollow: partial) with its label as tooltip."""
-        return mark_safe(  # noqa: S308 — coordinates are numbers, every label is escaped
-            "\n".join(
-                f'<circle cx="{point.x}" cy="{point.y}" r="4" '
-                f'class="{"trend-point" if point.complete else "trend-point-partial"}">'
-                f"<title>{escape(point.label)}</title></circle>"
-                for point in self.points
-            )
-        )
+    def tick_label_x(self):
+        return self.left - 4
 
     @property
-    def values_html(self):
-        """The same totals as a list, the chart's text alternative."""
-        return mark_safe("".join(f"<li>{escape(point.label)}</li>" for point in self.points))  # noqa: S308 — every label is escaped
+    def date_label_y(self):
+        return self.height - 4
+
+    @property
+    def first_month(self):
+        return month_text(self.points[0].day) if self.points else ""
+
+    @property
+    def last_month(self):
+        return month_text(self.points[-1].day) if len(self.points) > 1 else ""
 
     @property
     def description(self):
@@ -84,25 +124,15 @@ class TrendChart:
 def trend_chart(points, *, width=360, height=140, maximum=85):
     """Lay out ``points`` (TrendPoint, any order) in a width x height box with room for the axis."""
     left, right, top, bottom = 30, width - 10, 10, height - 22
-    ordered = sorted(points, key=lambda point: point.day)
-    plotted = []
-    if ordered:
-        first, last = ordered[0].day, ordered[-1].day
-        span = (last - first).days
-        for point in ordered:
-            x = left + (right - left) * (point.day - first).days / span if span else (left + right) / 2
-            value = min(max(float(point.total), 0.0), float(maximum))
-            y = bottom - (bottom - top) * value / maximum
-            plotted.append(
-                PlottedPoint(round(x, 1), round(y, 1), point.day, point.total, point.complete, _label(point))
-            )
-    line = " ".join(f"{point.x},{point.y}" for point in plotted if point.complete)
+    days = [point.day for point in points]
+    axis = TimeAxis(min(days), max(days), left, right) if days else None
+    plotted, line = plot(points, axis=axis, top=top, bottom=bottom, maximum=maximum) if axis else ((), "")
     ticks = tuple((round(bottom - (bottom - top) * value / maximum, 1), str(value)) for value in (0, 40, maximum))
     return TrendChart(
         width=width,
         height=height,
         maximum=maximum,
-        points=tuple(plotted),
+        points=plotted,
         line=line,
         ticks=ticks,
         left=left,

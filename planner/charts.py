@@ -20,12 +20,9 @@ import math
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from html import escape
 
-from django.template.loader import render_to_string
-from django.utils.safestring import mark_safe
-from django.utils.text import Truncator
-
+from patients import trend
+from patients.trend import MONTHS, day_text, month_text
 from planner.reference.formatting import amount
 
 WIDTH = 720
@@ -51,86 +48,39 @@ PRODUCT_STYLES = (
     ("triangle", "#6a1b9a"),
     ("cross", "#37474f"),
 )
-# The repeated marks (a point per visit, a mark per dose row) are built here as markup, once, rather
-# than by template loops: a 40-visit chart has hundreds of them. The templates keep the rest.
-# They are plain f-strings rather than format_html: in a loop of hundreds, format_html's per-argument
-# lazy-string checks cost more than the drawing. The rule that keeps them safe: every number comes from
-# the layout arithmetic, and every string goes through escape() (the standard library's html.escape,
-# which is what django.utils.html.escape applies), so the markup is the same as format_html's.
-COMPLETE_POINT = mark_safe('fill="#0b3d6b"')
-PARTIAL_POINT = mark_safe('fill="#ffffff" stroke="#0b3d6b" stroke-width="1.5"')
-RED_FLAG_EVENT = mark_safe('fill="#b00020" stroke="#b00020"')
-OTHER_EVENT = mark_safe('fill="#ffffff" stroke="#8a4100" stroke-width="1.5"')
-
-
-def _shifted(value, offset):
-    """What the template filter ``value|add:offset`` gives (it adds integers: the value is truncated)."""
-    return int(value) + offset
-
-
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def _date_text(day):
-    return f"{day.day:02d} {MONTHS[day.month - 1]} {day.year}"
-
-
 TICK_LABEL_HALF_WIDTH = 36  # half of a 10 px "Sep 2026" or "01 Sep 2026", generously
 
 
-def _tick_anchor(x):
-    """A label centred on its tick, unless that would cut it at the chart's right edge (the newest date)."""
-    return "end" if float(x) > WIDTH - TICK_LABEL_HALF_WIDTH else "middle"
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    label: str
+    anchor: str  # "middle", or "end" where a centred label would be cut at the chart's right edge
 
 
-def _ticks_svg(ticks, axis_y):
-    """The time axis: a short line and a label at each (x, label) tick, drawn by a template (autoescaped)."""
-    line_top, label_y = _shifted(axis_y, -4), _shifted(axis_y, 12)
-    return render_to_string(
-        "planner/includes/chart_ticks.svg.html",
-        {
-            "ticks": [
-                {
-                    "x": x,
-                    "line_top": line_top,
-                    "axis_y": axis_y,
-                    "label_y": label_y,
-                    "anchor": _tick_anchor(x),
-                    "label": label,
-                }
-                for x, label in ticks
-            ]
-        },
-    )
+def axis_ticks(ticks):
+    """Tick per (x, label): centred on its tick, unless that would cut it at the right edge (the newest date)."""
+    return tuple(Tick(x, label, "end" if float(x) > WIDTH - TICK_LABEL_HALF_WIDTH else "middle") for x, label in ticks)
 
 
 @dataclass(frozen=True)
-class TimeAxis:
-    first: date
-    last: date
-    left: float
-    right: float
-
-    def x(self, day):
-        span = (self.last - self.first).days
-        if span <= 0:
-            return round((self.left + self.right) / 2, 1)
-        return round(self.left + (self.right - self.left) * (day - self.first).days / span, 1)
+class TimeAxis(trend.TimeAxis):
+    """patients.trend's time axis (x proportional to the date), with labelled month ticks."""
 
     def ticks(self):
         """(x, label) at month starts, 1 to 36 months apart so that there are at most about six."""
         if self.first == self.last:
-            return ((self.x(self.first), f"{MONTHS[self.first.month - 1]} {self.first.year}"),)
+            return ((self.x(self.first), month_text(self.first)),)
         months = (self.last.year - self.first.year) * 12 + self.last.month - self.first.month
         step = next(step for step in (1, 2, 3, 6, 12, 24, 36, 60) if months / step <= 6)
         index = self.first.year * 12 + self.first.month - 1 + (self.first.day != 1)
         index += -index % step  # align to the step counted from January (years start in January)
         ticks = []
         while (day := date(index // 12, index % 12 + 1, 1)) <= self.last:
-            ticks.append((self.x(day), str(day.year) if step >= 12 else f"{MONTHS[day.month - 1]} {day.year}"))
+            ticks.append((self.x(day), str(day.year) if step >= 12 else month_text(day)))
             index += step
         if not ticks:  # a span inside one month: label its ends
-            ticks = [(self.x(self.first), _date_text(self.first)), (self.x(self.last), _date_text(self.last))]
+            ticks = [(self.x(self.first), day_text(self.first)), (self.x(self.last), day_text(self.last))]
         return tuple(ticks)
 
 
@@ -153,22 +103,13 @@ class Score:
 
 
 @dataclass(frozen=True)
-class Point:
-    x: float
-    y: float
-    value: Decimal
-    complete: bool
-    label: str
-
-
-@dataclass(frozen=True)
 class Panel:
     key: str
     title: str
     maximum: int
     top: float
     bottom: float
-    points: tuple
+    points: tuple  # patients.trend.PlottedPoint
     line: str  # polyline points joining the complete values
 
     @property
@@ -179,34 +120,6 @@ class Panel:
     def gridlines(self):
         """(y, label) for 0 and the maximum."""
         return ((self.bottom, "0"), (self.top, str(self.maximum)))
-
-    def svg(self, left, right):
-        """The panel: its title and scale, gridlines at 0 and the maximum, the line and the points."""
-        gridlines = "".join(
-            f'<line x1="{left}" x2="{right}" y1="{y}" y2="{y}" stroke="#c4c9cf" stroke-width="1"/>'
-            f'<text x="{_shifted(left, -4)}" y="{y}" font-size="9" fill="#495057" text-anchor="end"'
-            f' dominant-baseline="middle">{escape(label)}</text>'
-            for y, label in self.gridlines
-        )
-        line = f'<polyline points="{self.line}" fill="none" stroke="#0b3d6b" stroke-width="2"/>' if self.line else ""
-        return (
-            f'<g><text x="4" y="{self.middle}" font-size="12" font-weight="bold" fill="#212529"'
-            f' dominant-baseline="middle">{escape(self.title)}</text>'
-            f'<text x="4" y="{_shifted(self.middle, 14)}" font-size="10" fill="#495057"'
-            f' dominant-baseline="middle">0–{self.maximum}</text>'
-            f"{gridlines}{line}{self.points_svg}</g>"
-        )
-
-    @property
-    def points_svg(self):
-        """A circle per point (filled: complete; hollow: partial) with its label as tooltip."""
-        return mark_safe(  # noqa: S308 — coordinates are numbers, every label is escaped
-            "\n".join(
-                f'<circle cx="{point.x}" cy="{point.y}" r="3.5" {COMPLETE_POINT if point.complete else PARTIAL_POINT}>'
-                f"<title>{escape(point.label)}</title></circle>"
-                for point in self.points
-            )
-        )
 
 
 @dataclass(frozen=True)
@@ -243,45 +156,12 @@ class OutcomeChart:
         return not any(panel.points for panel in self.panels) and not self.sessions and not self.events
 
     @property
-    def panels_svg(self):
-        return mark_safe("\n".join(panel.svg(self.left, self.right) for panel in self.panels))  # noqa: S308 — each panel's svg() escapes its title and labels
-
-    @property
-    def ticks_svg(self):
-        return _ticks_svg(self.ticks, self.axis_y)
-
-    @property
     def session_top(self):
         return self.panels[0].top
 
     @property
     def session_bottom(self):
         return self.event_lane[1]
-
-    @property
-    def sessions_svg(self):
-        """A dashed vertical line per signed session, with its date and product as tooltip."""
-        top, bottom = self.session_top, self.session_bottom
-        return mark_safe(  # noqa: S308 — coordinates are numbers, every label is escaped
-            "\n".join(
-                f'<line x1="{line.x}" x2="{line.x}" y1="{top}" y2="{bottom}" stroke="#8d99a6" stroke-width="1"'
-                f' stroke-dasharray="3 3"><title>Signed session {escape(line.label)}</title></line>'
-                for line in self.sessions
-            )
-        )
-
-    @property
-    def events_svg(self):
-        """A warning triangle per reported side effect (filled red: red flag), with its label as tooltip."""
-        return mark_safe(  # noqa: S308 — coordinates are numbers, paths and labels are escaped
-            "\n".join(
-                f'<g><path d="{escape(mark.path)}" {RED_FLAG_EVENT if mark.red_flag else OTHER_EVENT}/>'
-                f'<text x="{mark.x}" y="{_shifted(mark.y, 2)}" font-size="8" font-weight="bold" text-anchor="middle"'
-                f' dominant-baseline="middle" fill="{"#ffffff" if mark.red_flag else "#8a4100"}">!</text>'
-                f"<title>{'Red flag: ' if mark.red_flag else ''}{escape(mark.label)}</title></g>"
-                for mark in self.events
-            )
-        )
 
 
 def _triangle(x, y, size=6):
@@ -299,18 +179,9 @@ def outcome_chart(scores, *, sessions=(), events=(), axis=None, width=WIDTH):
     ordered = sorted(scores, key=lambda score: score.day)
     for key, title, maximum in PANELS:
         bottom = top + PANEL_HEIGHT
-        points = []
-        for score in ordered:
-            if key not in score.values:
-                continue
-            value, complete = score.values[key]
-            clipped = min(max(float(value), 0.0), float(maximum))
-            y = round(bottom - (bottom - top) * clipped / maximum, 1)
-            state = "" if complete else " (partial)"
-            label = f"{_date_text(score.day)}: {title} {_score(value)} of {maximum}{state}"
-            points.append(Point(axis.x(score.day), y, value, complete, label))
-        line = " ".join(f"{p.x},{p.y}" for p in points if p.complete)
-        panels.append(Panel(key, title, maximum, round(top, 1), round(bottom, 1), tuple(points), line))
+        values = [trend.TrendPoint(score.day, *score.values[key]) for score in ordered if key in score.values]
+        points, line = trend.plot(values, axis=axis, top=top, bottom=bottom, maximum=maximum, name=title)
+        panels.append(Panel(key, title, maximum, round(top, 1), round(bottom, 1), points, line))
         top = bottom + PANEL_GAP
     lane = (round(top, 1), round(top + LANE_HEIGHT, 1))
     by_day = {}
@@ -320,8 +191,8 @@ def outcome_chart(scores, *, sessions=(), events=(), axis=None, width=WIDTH):
     marks = []
     for day, (labels, red_flag) in sorted(by_day.items()):
         x, y = axis.x(day), round(lane[0] + LANE_HEIGHT / 2, 1)
-        marks.append(EventMark(x, y, _triangle(x, y), red_flag, f"{_date_text(day)}: {'; '.join(labels)}"))
-    session_lines = tuple(SessionLine(axis.x(day), f"{_date_text(day)}: {label}") for day, label in sessions)
+        marks.append(EventMark(x, y, _triangle(x, y), red_flag, f"{day_text(day)}: {'; '.join(labels)}"))
+    session_lines = tuple(SessionLine(axis.x(day), f"{day_text(day)}: {label}") for day, label in sessions)
     axis_y = lane[1] + 4
     height = int(axis_y + AXIS_HEIGHT)
     return OutcomeChart(
@@ -333,14 +204,10 @@ def outcome_chart(scores, *, sessions=(), events=(), axis=None, width=WIDTH):
         sessions=session_lines,
         events=tuple(marks),
         event_lane=lane,
-        ticks=axis.ticks(),
+        ticks=axis_ticks(axis.ticks()),
         axis_y=axis_y,
         description=_outcome_description(ordered, sessions, events),
     )
-
-
-def _score(value):
-    return format(Decimal(value).normalize(), "f") if value is not None else ""
 
 
 def _outcome_description(scores, sessions, events):
@@ -350,8 +217,8 @@ def _outcome_description(scores, sessions, events):
         first_day, (first, _) = totals[0]
         last_day, (last, last_complete) = totals[-1]
         parts.append(
-            f"{len(totals)} TWSTRS total{'s' if len(totals) != 1 else ''} from {_date_text(first_day)} "
-            f"({_score(first)} of 85) to {_date_text(last_day)} ({_score(last)} of 85"
+            f"{len(totals)} TWSTRS total{'s' if len(totals) != 1 else ''} from {day_text(first_day)} "
+            f"({amount(first)} of 85) to {day_text(last_day)} ({amount(last)} of 85"
             f"{'' if last_complete else ', partial'})."
         )
     else:
@@ -416,41 +283,6 @@ class DoseChart:
     @property
     def empty(self):
         return not self.marks
-
-    @property
-    def lanes_svg(self):
-        """A line under each muscle and side's lane, and its name (cut to 26 characters)."""
-        return mark_safe(  # noqa: S308 — coordinates are numbers, every lane name is escaped
-            "\n".join(
-                f'<line x1="{self.left}" x2="{self.right}" y1="{lane.bottom}" y2="{lane.bottom}" stroke="#e1e4e8"'
-                f' stroke-width="1"/><text x="4" y="{lane.middle}" font-size="11" fill="#212529"'
-                f' dominant-baseline="middle">{escape(Truncator(lane.label).chars(26))}</text>'
-                for lane in self.lanes
-            )
-        )
-
-    @property
-    def ticks_svg(self):
-        return _ticks_svg(self.ticks, self.axis_y)
-
-    @property
-    def marks_svg(self):
-        """A mark per dose row in its product's shape and colour, the dose beside it when there is room."""
-        return mark_safe("\n".join(_dose_mark(mark) for mark in self.marks))  # noqa: S308 — _dose_mark escapes every string it places
-
-
-def _dose_mark(mark):
-    colour = escape(mark.colour)
-    number = ""
-    if mark.show_short:
-        number = (
-            f'<text x="{_shifted(mark.x, 10)}" y="{_shifted(mark.y, -6)}" font-size="9" fill="#212529">'
-            f"{escape(mark.short)}</text>"
-        )
-    return (
-        f'<g><path d="{escape(mark.path)}" fill="{colour}" fill-opacity="0.85" stroke="{colour}" stroke-width="1"/>'
-        f"{number}<title>{escape(mark.label)}</title></g>"
-    )
 
 
 def shape_path(shape, x, y, r):
@@ -521,7 +353,7 @@ def dose_chart(sessions, *, axis=None, width=WIDTH):
     for session in ordered:
         shape, colour = styles[session.product_code]
         x = axis.x(session.day)
-        day_text = _date_text(session.day)
+        session_day = day_text(session.day)
         full_size = float(largest.get(session.product_code, 0))  # this product's largest dose: full size
         for muscle, side, dose in session.rows:
             if dose is None:
@@ -535,7 +367,7 @@ def dose_chart(sessions, *, axis=None, width=WIDTH):
                     y=middle,
                     path=shape_path(shape, x, middle, radius),
                     colour=colour,
-                    label=f"{day_text}: {side} {muscle[:1].lower()}{muscle[1:]} {number} {session.units_label}",
+                    label=f"{session_day}: {side} {muscle[:1].lower()}{muscle[1:]} {number} {session.units_label}",
                     short=number,
                     show_short=show_short,
                 )
@@ -572,7 +404,7 @@ def dose_chart(sessions, *, axis=None, width=WIDTH):
         lanes=tuple(lanes.values()),
         marks=tuple(marks),
         products=tuple(products),
-        ticks=axis.ticks() if axis else (),
+        ticks=axis_ticks(axis.ticks()) if axis else (),
         axis_y=axis_y,
         description=description,
     )
@@ -625,7 +457,7 @@ def month_bars(months, *, width=WIDTH, height=180):
     bars = []
     for index, month in enumerate(months):
         bar_height = round((baseline - top) * month.count / scale_top, 1)
-        name, year = MONTHS[month.month.month - 1], month.month.year
+        name, year = MONTHS[month.month.month - 1], month.month.year  # patients.trend's one month table
         label = f"{name} {year}: {month.count} session{'s' if month.count != 1 else ''}"
         tick = ""
         if index % every == 0:

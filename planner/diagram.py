@@ -46,10 +46,15 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from types import MappingProxyType
 
+from django.core.cache import cache
 from django.template.loader import render_to_string
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
-TEMPLATE_NAME = "planner/includes/neck_diagram.svg.html"
+from patients.chart import fragment_key
+from planner.reference.formatting import amount
+
+TEMPLATE_NAME = "planner/includes/neck_diagram.svg.html#svg"
+DIAGRAM_SECONDS = 24 * 60 * 60
 DEFAULT_TITLE = "Neck diagram of the injected muscles"
 EMPTY_MESSAGE = "No injections recorded"
 DEEP_KEY = "Dashed outline and marker: deep muscle"
@@ -561,9 +566,14 @@ def neck_diagram_svg(
     marks: Iterable[DiagramMark], *, title: str = DEFAULT_TITLE, targets: Iterable[DiagramTarget] | None = None
 ) -> SafeString:
     """The diagram as an inline SVG element (safe to insert in HTML or a WeasyPrint document)."""
-    rendered = render_to_string(TEMPLATE_NAME, {"diagram": build_diagram(marks, title=title, targets=targets)})
-    # Every value went through the template's autoescaping; strip() only drops the outer whitespace.
-    return mark_safe(rendered.strip())  # noqa: S308 — rendered by an autoescaping template
+    diagram = build_diagram(marks, title=title, targets=targets)
+    # Kept rendered under a digest of the drawing (every coordinate, label and control in it).
+    key = fragment_key("planner:neck-diagram", diagram)
+    svg = cache.get(key)
+    if svg is None:
+        svg = render_to_string(TEMPLATE_NAME, {"diagram": diagram})  # autoescaped: a SafeString, cached as one
+        cache.set(key, svg, timeout=DIAGRAM_SECONDS)
+    return svg
 
 
 def _row(number, mark):
@@ -620,10 +630,7 @@ def _format_units(value):
         return _clean(value)
     if not number.is_finite():
         return str(number)
-    text = format(number, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
+    return amount(number)
 
 
 # Characters XML 1.0 cannot carry at all (escaping does not help): most C0 controls, surrogates, U+FFFE/F.

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.staticfiles import finders
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, JsonResponse
@@ -12,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from patients.audit.services import log_access
+from patients.chart import fragment_key
 from patients.sides import BOTH_SIDES, SIDE_CHOICES
 from planner import safety, selectors, services
 from planner.cycle_history import cycle_panel_context
@@ -208,9 +210,7 @@ def _editor_feedback(session, product, rows, *, can_plan, reference=None, previo
     reference = reference or selectors.reference_inputs(product)
     context = _feedback_context(session, product, rows, reference=reference, previous=previous)
     planned = {(row.muscle.code, row.side) for row in rows}
-    context["suggestion_list"] = _suggestion_list(
-        session.visit, context["review"], reference, product, planned, can_plan
-    )
+    context["suggestion_list"] = _suggestion_list(session.visit, context["review"], product, planned, can_plan)
     context["diagram"] = editor_diagram(
         rows,
         product,
@@ -223,22 +223,23 @@ def _editor_feedback(session, product, rows, *, can_plan, reference=None, previo
 
 
 SUGGESTION_LIST = "planner/includes/suggestion_list.html"
-RENDERED_LISTS_KEPT = 100  # per product and reference revision (each about 10 kB)
+SUGGESTION_LIST_SECONDS = 24 * 60 * 60
 
 
-def _suggestion_list(visit, review, reference, product, planned, can_plan):
-    """The suggested muscles as HTML, rendered once per process for the same inputs.
+def _suggestion_list(visit, review, product, planned, can_plan):
+    """The suggested muscles as HTML, kept rendered in Django's cache under what the list shows.
 
-    The list is a function of the reference data (``reference``: one product's, at the revision read in
-    this request), the visit's posture components (read in this request), which candidates the plan holds
-    and whether the user may add them. The rendering is kept in ``reference.memo`` under the rest of those
-    inputs, so it is dropped with the reference inputs when any reference row changes, and reused only
-    for exactly the same posture, plan membership and permission. Not kept under DEBUG, where a template
-    can change without a restart, nor when there is no candidate (that message reads the visit).
+    The list is a function of the candidates (the reference data at the revision read in this request and
+    the visit's posture), the product, which candidates the plan holds and whether the user may add them:
+    its rows (_suggestion_rows) and notes say all of that, so their digest is the key, and a change to any
+    of them is a new key rather than a stale list. Without a candidate the message reads the visit instead.
     """
-
-    def render_list():
-        items = _suggestion_rows(review.candidates, product, planned)
+    if not review.candidates:
+        return render_to_string(SUGGESTION_LIST, {"review": review, "visit": visit, "can_plan": can_plan})
+    items = _suggestion_rows(review.candidates, product, planned)
+    key = fragment_key("planner:suggestion-list", (tuple(review.notes), items, can_plan))
+    html = cache.get(key)
+    if html is None:
         context = {
             "review": review,
             "suggestions": items,
@@ -246,17 +247,8 @@ def _suggestion_list(visit, review, reference, product, planned, can_plan):
             "visit": visit,
             "nothing_to_add": not any(item["preselect"] and not item["in_plan"] for item in items),
         }
-        return render_to_string(SUGGESTION_LIST, context)
-
-    if settings.DEBUG or not review.candidates:
-        return render_list()
-    in_plan = frozenset(key for key in ((c.muscle_code, c.side) for c in review.candidates) if key in planned)
-    key = (SUGGESTION_LIST, review.posture, in_plan, can_plan)
-    html = reference.memo.get(key)
-    if html is None:
-        if len(reference.memo) >= RENDERED_LISTS_KEPT:
-            reference.memo.clear()
-        html = reference.memo[key] = render_list()
+        html = render_to_string(SUGGESTION_LIST, context)  # autoescaped: a SafeString, cached as one
+        cache.set(key, html, timeout=SUGGESTION_LIST_SECONDS)
     return html
 
 

@@ -2,21 +2,19 @@
 
 Registered with patients.chart (patients never imports planner). The sessions are loaded onto the
 visits once (planner.history.visit_sessions), and the chart's outcomes section reuses them.
-The line is built in Python rather than with a template per visit: a chart shows forty of them. The
-signed line, on nearly every visit, is an f-string rather than format_html (whose per-argument
-lazy-string checks cost more than the rest): every text value in it goes through escape(), the standard
-library's html.escape that django.utils.html.escape applies.
+A chart shows forty lines: each is rendered by templates/planner/includes/visit_plan.html#plan-line
+and kept in Django's cache under a digest of what it shows, so an unchanged line is one cache read.
 """
 
-from decimal import ROUND_HALF_UP, Decimal
-from html import escape
-
+from django.core.cache import cache
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
+from patients.chart import fragment_key
 from planner.history import session_doses, visit_sessions
 
+PLAN_LINE = "planner/includes/visit_plan.html#plan-line"
+PLAN_LINE_SECONDS = 24 * 60 * 60
 _PK = 987654321  # stands for the id in a reversed URL: reverse once, then substitute each id
 
 
@@ -25,26 +23,24 @@ def _url_maker(name):
     return lambda pk: template.replace(str(_PK), str(pk))
 
 
-def _dose_number(dose):
-    """What the template filter floatformat:"-2" shows, without its cost: 25, 12.50 (two decimals if any)."""
-    if dose is None:
-        return ""
-    if dose == dose.to_integral_value():
-        return str(int(dose))
-    return str(dose.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-
-
-def _signed(session, editor_url):
-    rows = ", ".join(
-        f"{dose.side[:1].upper()} {dose.muscle_name.lower()} {_dose_number(dose.dose)}"
-        for dose in session_doses(session)
-    )
-    amended = " · amended" if session.amends_id else ""
-    product = session.product
-    return mark_safe(  # noqa: S308 — every text value and the URL are escaped
-        f"<strong>Injected:</strong> {escape(product.brand_name)} {escape(rows)} ({escape(product.units_label)})"
-        f'{amended} · <a href="{escape(editor_url(session.pk))}">signed record</a>'
-    )
+def _line_context(visit, sessions, editor_url, plan_url):
+    # Amendments come after what they amend: the last one is the newest version.
+    session = sessions[-1] if sessions else None
+    if session is not None and session.is_signed:
+        return {
+            "state": "signed",
+            "brand_name": session.product.brand_name,
+            "doses": tuple((dose.muscle_name, dose.side, dose.dose) for dose in session_doses(session)),
+            "units_label": session.product.units_label,
+            "amended": bool(session.amends_id),
+            "url": editor_url(session.pk),
+        }
+    if session is not None:
+        brand_name = session.product.brand_name if session.product else ""
+        return {"state": "draft", "brand_name": brand_name, "url": editor_url(session.pk)}
+    if visit.is_open:
+        return {"state": "none", "url": plan_url(visit.pk)}
+    return {"state": ""}
 
 
 def plan_summaries(visits):
@@ -52,25 +48,16 @@ def plan_summaries(visits):
     by_visit = visit_sessions(visits)
     editor_url = _url_maker("plans:editor")
     plan_url = _url_maker("plans:for_visit")
-    summaries = {}
-    for visit in visits:
-        sessions = by_visit[visit.pk]
-        # Amendments come after what they amend: the last one is the newest version.
-        session = sessions[-1] if sessions else None
-        if session is not None and session.is_signed:
-            line = _signed(session, editor_url)
-        elif session is not None:
-            product = format_html(" ({})", session.product.brand_name) if session.product else ""
-            line = format_html(
-                '<strong>Injection plan:</strong> draft{} · <a href="{}">open the plan</a>',
-                product,
-                editor_url(session.pk),
-            )
-        elif visit.is_open:
-            line = format_html(
-                '<strong>Injection plan:</strong> none yet · <a href="{}">plan injections</a>', plan_url(visit.pk)
-            )
-        else:
-            line = mark_safe("")
-        summaries[visit.pk] = mark_safe(f'<span class="visit-plan">{line}</span>')  # noqa: S308 — line is format_html or escaped markup
-    return summaries
+    contexts = {visit.pk: _line_context(visit, by_visit[visit.pk], editor_url, plan_url) for visit in visits}
+    keys = {
+        visit_id: fragment_key("planner:plan-line", sorted(context.items())) for visit_id, context in contexts.items()
+    }
+    # Rendered by an autoescaping template: the cache keeps the SafeString it returned.
+    kept = cache.get_many(set(keys.values()))
+    rendered = {}
+    for visit_id, key in keys.items():
+        if key not in kept and key not in rendered:
+            rendered[key] = render_to_string(PLAN_LINE, contexts[visit_id])
+    if rendered:
+        cache.set_many(rendered, timeout=PLAN_LINE_SECONDS)
+    return {visit_id: kept.get(key) or rendered[key] for visit_id, key in keys.items()}

@@ -384,7 +384,7 @@ def test_the_editor_menus_and_row_names_follow_a_reference_change(neuro_client, 
 def test_the_suggestion_list_is_rendered_again_whenever_one_of_its_inputs_changes(
     client, neurologist, nurse, reference_admin, visit
 ):
-    """The rendered list is kept per process for the same inputs: each input changing must show."""
+    """The rendered list is kept in the cache under what it shows: each input changing must show."""
     from planner.models import DoseGuideline
 
     session = plan(visit, neurologist, rows=())
