@@ -61,11 +61,13 @@ run: install
 	@DEBUG=true $(PY) manage.py seed_demo_users | tail -n +2
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
-# Two processes (pytest-xdist): each has its own test database and live server. PYTEST_JOBS=0 runs in one.
+# Two processes (pytest-xdist), each with its own test database and live server; a test file stays on one
+# process, so its module-scoped fixtures (the shipped reference set, the security world) are built once.
+# PYTEST_JOBS=0 runs everything in one process.
 PYTEST_JOBS ?= 2
 .PHONY: test
 test: install
-	$(PY) -m pytest -n $(PYTEST_JOBS) $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_JOBS) --dist loadfile $(PYTEST_ARGS)
 
 # requirements.txt (what production runs) and requirements-dev.txt (plus the test and lint tools) are
 # generated from the .in files by uv's resolver, pinned here, with a hash for every file of every package
