@@ -24,4 +24,3 @@ urlpatterns = [
     path("audit/", include("patients.audit.urls")),
     path("admin/", admin.site.urls),
 ]
-
