@@ -9,7 +9,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 
 COPY requirements.txt ./
-RUN pip install --no-cache-dir -r requirements.txt
+# Production dependencies only (the test and lint tools are in requirements-dev.txt), checked against their hashes.
+RUN pip install --no-cache-dir --require-hashes -r requirements.txt
 
 COPY . .
 RUN useradd --system --home-dir /app planner && chown -R planner /app

@@ -24,14 +24,15 @@ help:
 	@echo "make run    - set up a virtualenv and a SQLite demo clinic, serve on http://$(HOST):$(PORT)"
 	@echo "make test   - run the whole test suite (SQLite; PostgreSQL when DATABASE_URL points there)"
 	@echo "make lint   - ruff"
-	@echo "make install - only create .venv and install requirements.txt"
+	@echo "make install - only create .venv and install requirements-dev.txt (the app's and the test tools')"
+	@echo "make requirements - re-pin requirements.txt and requirements-dev.txt (with hashes) from the .in files"
 	@echo "make bench  - performance at clinic scale on PostgreSQL (10-20 min; not part of make test)"
 	@echo "make probe  - probe every page and form as an attacker would, in-process (about 5 min; not in CI)"
 	@echo "make vendor - refresh the vendored front-end files in static/vendor from the npm registry"
 	@echo "make vendor-axe - refresh axe-core (browser tests' accessibility audit) from the npm registry"
 	@echo "make mutation - mutation testing of planner/suggest.py and planner/safety.py with mutmut (slow; not in CI)"
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	@python=$$($(FIND_PYTHON)); \
 	if [ -z "$$python" ]; then \
 		echo "No Python 3.12 or newer found on PATH or under pyenv."; \
@@ -43,7 +44,7 @@ $(VENV)/.installed: requirements.txt
 		rm -rf $(VENV) && $$python -m venv $(VENV); \
 	fi
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -r requirements.txt
+	$(PIP) install --quiet --require-hashes -r requirements-dev.txt
 	@touch $@
 
 .PHONY: install
@@ -60,9 +61,26 @@ run: install
 	@DEBUG=true $(PY) manage.py seed_demo_users | tail -n +2
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
+# Two processes (pytest-xdist), each with its own test database and live server; a test file stays on one
+# process, so its module-scoped fixtures (the shipped reference set, the security world) are built once.
+# PYTEST_JOBS=0 runs everything in one process.
+PYTEST_JOBS ?= 2
 .PHONY: test
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_JOBS) --dist loadfile $(PYTEST_ARGS)
+
+# requirements.txt (what production runs) and requirements-dev.txt (plus the test and lint tools) are
+# generated from the .in files by uv's resolver, pinned here, with a hash for every file of every package
+# (pip then installs in hash-checking mode). Existing pins are kept unless an .in file asks otherwise;
+# to upgrade a package, change its pin in the .in file (or delete its line in the .txt files) and rerun.
+UV_VERSION := 0.13.9
+UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.12 --generate-hashes \
+	--custom-compile-command "make requirements"
+.PHONY: requirements
+requirements: install
+	$(PIP) install --quiet uv==$(UV_VERSION)
+	$(UV_COMPILE) requirements.in -o requirements.txt
+	$(UV_COMPILE) requirements-dev.in -o requirements-dev.txt
 
 .PHONY: lint
 lint: install

@@ -1,5 +1,3 @@
-import os
-
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -26,9 +24,3 @@ urlpatterns = [
     path("audit/", include("patients.audit.urls")),
     path("admin/", admin.site.urls),
 ]
-
-# `make bench` only (BENCH_YARDSTICK=1): a trivial page behind the same middleware, the benchmark's yardstick.
-if os.environ.get("BENCH_YARDSTICK") == "1":
-    from tests.bench.yardstick import yardstick
-
-    urlpatterns.append(path("bench/yardstick", yardstick, name="bench_yardstick"))

@@ -1,16 +1,13 @@
-import os
+"""Fixtures every test folder uses. A fixture only one folder's tests use lives in that folder's conftest.py
+(tests/browser/conftest.py: the browser; tests/patients/conftest.py: the patients app's "today")."""
 
 import pytest
+from django.db import transaction
 from django.test import override_settings
 
 from planner import roles
 from tests.factories import make_user
 
-# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
-# inside one unless told the test knows what it is doing.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = "/usr/bin/chromium"
 PERSONAS = {
     "anonymous": None,
     "no_role": "no role",
@@ -21,11 +18,16 @@ PERSONAS = {
 }
 
 
+# Production hashes passwords slowly on purpose; the suite creates hundreds of users and would spend a
+# third of its time there. MD5 is for tests only.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hasher():
-    """Production hashes passwords slowly on purpose; the suite creates hundreds of users and would spend a
-    third of its time there. MD5 is for tests only."""
-    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+    """For the whole session, before any fixture makes a user: session- and module-scoped worlds, the demo
+    seeding (seed_demo_users) and the live server's thread of the browser tests (same process) included."""
+    with override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
         yield
 
 
@@ -39,6 +41,20 @@ def _fresh_reference_cache():
 
     clear_reference_cache()
     cache.clear()
+
+
+@pytest.fixture(scope="module")
+def shipped_reference(django_db_setup, django_db_blocker):
+    """The shipped reference set, loaded once for the module (``usefixtures("shipped_reference")``): returns
+    the loader's reports. It loads inside a transaction that is rolled back when the module's tests are
+    done, so no other test module ever sees the reference set unless it loads it itself. Tests that use it
+    take ``db`` as usual; they cannot be ``transaction=True`` tests (browser tests load the set themselves)."""
+    from planner.reference.loader import load_reference
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        _version, reports = load_reference()
+        yield {report.name: report for report in reports}
+        transaction.set_rollback(True)
 
 
 @pytest.fixture
@@ -78,28 +94,3 @@ def client_for(client, db):
         return client
 
     return _client_for
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    """Debian's Chromium: Playwright's own browser download is impossible here.
-
-    Browser tests skip, with the reason, where it is missing; in CI that is a failure.
-    """
-    if not os.path.exists(CHROMIUM):
-        message = f"{CHROMIUM} not found: install Debian's chromium package (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the browser journeys, but {message}")
-        pytest.skip(message)
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    }

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from patients import services
 from patients.audit import views
+from patients.audit.filters import AuditEventFilter
 from patients.audit.models import AuditEvent
 from patients.audit.services import audit_record
 from patients.models import Patient
@@ -137,16 +138,25 @@ def test_a_row_shows_the_local_time_who_what_record_patient_address_and_changes(
     assert row.time_text == f"{local:%Y-%m-%d %H:%M:%S}"
     assert (row.who, row.action) == (nurse.username, "Changed")
     assert row.record == f"patients.patient {event.object_repr}"
-    assert row.patient_html == f'{ada.pk} <span class="text-body-secondary">(MRN AB123456)</span>'
-    assert "<strong>notes</strong>: (blank)" in row.changes_html
-    assert f'<time datetime="{row.iso_time}">{row.time_text}</time>' in response.content.decode()
+    assert (row.patient_id, row.patient_mrn) == (ada.pk, "AB123456")
+    assert [(line.field, line.old, line.new) for line in row.changes] == [("notes", "(blank)", "Prefers mornings.")]
+    html = response.content.decode()
+    assert f'<td>{ada.pk} <span class="text-body-secondary">(MRN AB123456)</span></td>' in html
+    assert "<strong>notes</strong>: (blank)" in html
+    assert f'<time datetime="{row.iso_time}">{row.time_text}</time>' in html
 
 
 def test_an_entry_by_nobody_about_no_patient_shows_a_dash_and_an_empty_patient_cell(client_for):
     audit_record(action=AuditEvent.Action.LOGIN_FAILED, object_repr="someone", reason="wrong password")
-    (row,) = report(client_for("privacy_officer"), action="login_failed").context["rows"]
-    assert (row.who, row.action, row.patient_html, row.address) == ("—", "Failed sign-in", "", "")
-    assert row.changes_html == "<div><strong>reason</strong>: wrong password</div>"
+    response = report(client_for("privacy_officer"), action="login_failed")
+    (row,) = response.context["rows"]
+    assert (row.who, row.action, row.patient_id, row.address) == ("—", "Failed sign-in", None, "")
+    assert (row.changes, row.reason) == ((), "wrong password")
+    html = " ".join(response.content.decode().split())
+    assert (
+        "<td>—</td> <td>Failed sign-in</td> <td> someone</td> <td></td> <td></td> "
+        '<td class="audit-changes"><div><strong>reason</strong>: wrong password</div></td>'
+    ) in html
 
 
 def test_long_values_are_shortened_on_the_page_and_escaped(client_for, nurse):
@@ -160,7 +170,8 @@ def test_long_values_are_shortened_on_the_page_and_escaped(client_for, nurse):
     )
     html = report(client_for("privacy_officer"), user=nurse.username).content.decode()
     shortened = "&lt;b&gt;" + "x" * (views.SHOWN_CHARACTERS - 4) + "…"
-    assert f"short {views.CHANGED_TO} {shortened}</div>" in html
+    changed_to = '<span aria-hidden="true">→</span><span class="visually-hidden">changed to</span>'
+    assert f"short {changed_to} {shortened}</div>" in html
     assert "x" * 400 not in html and "<b>x" not in html
     assert "y" * (views.SHOWN_CHARACTERS - 1) + "…" in html and "y" * 300 not in html
 
@@ -174,7 +185,7 @@ def test_typed_filters_are_shown_back_and_the_blank_form_stays_blank(client_for)
     for page in (blank, again):
         assert 'name="user" maxlength="150"' in page and '<option value="" selected>Any action</option>' in page
         assert "nurse.typed" not in page
-    assert views.blank_filter_fields_html() == views.filter_fields_html(views.AuditFilterForm())
+    assert views.blank_filter_fields_html() == views.filter_fields_html(AuditEventFilter().form)
 
 
 def test_the_page_loads_only_the_columns_its_rows_show(client_for, nurse):

@@ -15,7 +15,6 @@ from planner import models as ref
 from planner import services as plan_services
 from planner.reference_forms import VialSizesField
 from tests.patients.factories import PatientFactory, PostureComponentFactory, VisitFactory
-from tests.planner.factories_reference import shipped_reference  # noqa: F401  (module fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +22,7 @@ TODAY = dt.date.today()
 
 
 @pytest.fixture
-def reference(shipped_reference):  # noqa: F811
+def reference(shipped_reference):
     return shipped_reference
 
 

@@ -18,7 +18,6 @@ from patients.models import Patient, PostureComponent
 from patients.posture import Finding
 from tests.factories import make_user
 from tests.patients.factories import AdverseEventFactory, PatientFactory, VisitFactory
-from tests.planner.factories_reference import shipped_reference  # noqa: F401  (module fixture)
 from tests.security_world import walk_urls, world  # noqa: F401  (module fixture)
 from tests.test_permission_matrix import MATRIX
 
@@ -83,7 +82,7 @@ def test_no_clinical_record_is_in_the_admin():
 )
 def test_the_admin_refuses_to_delete_reference_rows_even_for_a_superuser(
     model,
-    shipped_reference,  # noqa: F811
+    shipped_reference,
     client,
     superuser,
 ):

@@ -29,7 +29,6 @@ from tests.patients.factories import (
     TwstrsFactory,
     VisitFactory,
 )
-from tests.planner.factories_reference import shipped_reference  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 

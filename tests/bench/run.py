@@ -8,7 +8,7 @@ Steps (each printed as it starts):
    suggest + safety timing and the EXPLAIN plans;
 4. collectstatic and gunicorn with the production settings (DEBUG off, manifest static files,
    CONN_MAX_AGE=60) and sync workers sized for the machine (2 x cores + 1), plus the yardstick view
-   (BENCH_YARDSTICK=1);
+   (DJANGO_SETTINGS_MODULE=tests.bench.settings: the production settings with tests/bench/urls.py);
 5. sign in through the real login form, once per connection (each wrk connection is its own user
    session, as in a clinic); every page is checked to answer 200 before it is measured;
 6. per page: a short warm-up, then wrk with BENCH_CONNECTIONS (8) connections for BENCH_DURATION
@@ -91,7 +91,8 @@ def production_env():
         "STATIC_MANIFEST": "true",
         "CONN_MAX_AGE": "60",
         "DATABASE_URL": DATABASE_URL,
-        "BENCH_YARDSTICK": "1",
+        # The production settings, with the yardstick added to the URLs (tests/bench/settings.py).
+        "DJANGO_SETTINGS_MODULE": "tests.bench.settings",
     }
 
 
@@ -378,7 +379,9 @@ def main():
         yardstick = dict(prepared["yardstick"], status="measured")
         status, _ = fetch(yardstick["url"], cookies[yardstick["user"]][0])
         if status != 200:
-            raise SystemExit(f"The yardstick answered {status}, not 200: is BENCH_YARDSTICK mounted?")
+            raise SystemExit(
+                f"The yardstick answered {status}, not 200: is DJANGO_SETTINGS_MODULE tests.bench.settings?"
+            )
         first = measure(yardstick["name"], yardstick["url"], cookies[yardstick["user"]])
         results = []
         for page in prepared["pages"]:

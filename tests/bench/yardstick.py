@@ -1,7 +1,8 @@
 """The benchmark's yardstick: the cheapest page there can be, behind the same middleware as every page.
 
-Mounted at /bench/yardstick only when BENCH_YARDSTICK=1 (set by `make bench` for its gunicorn), so
-it never exists in a deployment. LoginRequiredMiddleware covers it like every other view: a signed-in
+Mounted at /bench/yardstick only by the bench's own URLconf (tests/bench/urls.py, through
+tests/bench/settings.py, which `make bench` gives its gunicorn), so it never exists in a deployment
+and production code never imports it. LoginRequiredMiddleware covers it like every other view: a signed-in
 user of any role gets "ok", anyone else the login redirect. Its throughput is what the sessions,
 authentication, CSRF, CSP, OTP, history and axes middleware cost on their own; each page's ratio to it
 says how much the page itself adds.

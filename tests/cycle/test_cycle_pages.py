@@ -15,7 +15,6 @@ from planner.handout import handout_for_session, reading_grade
 from planner.models import BillingCode, HandoutText, Product, VialPrice
 from tests.cycle.helpers import cycle, signed
 from tests.patients.factories import PatientFactory, PostureAssessmentFactory, PostureComponentFactory, VisitFactory
-from tests.planner.factories_reference import shipped_reference  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shipped_reference")]
 

@@ -1,3 +1,5 @@
+"""The patients app's tests: a fixed "today" and a patient."""
+
 from datetime import date
 
 import pytest
@@ -7,12 +9,6 @@ from tests.patients.factories import PatientFactory
 
 # The clinic's "today" in these tests: dates in the tests are fixed, so "today" must be too.
 TODAY = date(2026, 6, 15)
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Users are made for every persona of every permission test: hash their passwords cheaply."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

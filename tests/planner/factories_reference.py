@@ -1,28 +1,10 @@
-"""Reference data for tests: the shipped set (loaded once per test module) and small factories.
-
-Test modules import the fixture by name: ``from tests.planner.factories_reference import shipped_reference``.
-It loads inside a transaction that is rolled back when the module's tests are done, so no other test
-module ever sees the reference set unless it loads it itself. Tests that use it take ``db`` as usual;
-they cannot be ``transaction=True`` tests (browser tests load the set themselves).
-"""
+"""Small factories of reference data for tests (the shipped set is tests/conftest.py's ``shipped_reference``)."""
 
 from decimal import Decimal
 
 import factory
-import pytest
-from django.db import transaction
 
 from planner import models as ref
-from planner.reference.loader import load_reference
-
-
-@pytest.fixture(scope="module")
-def shipped_reference(django_db_setup, django_db_blocker):
-    """The shipped reference set, loaded once for the module: returns the loader's reports."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        _version, reports = load_reference()
-        yield {report.name: report for report in reports}
-        transaction.set_rollback(True)
 
 
 class SourceFactory(factory.django.DjangoModelFactory):

@@ -7,7 +7,6 @@ same states the plan editor's services leave behind, without needing an open vis
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
-import pytest
 from django.utils import timezone
 
 from planner.models import Injection, InjectionSession, ProductLimit
@@ -74,9 +73,3 @@ def treated_visit(patient, day, product, rows, *, signer, twstrs=True, events=()
     for event in events:  # a kind, or the factory's fields
         AdverseEventFactory(visit=visit, **(event if isinstance(event, dict) else {"kind": event}))
     return signed_session(visit, product, rows, signer=signer) if product else visit
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Users are made for every persona of every permission test: hash their passwords cheaply."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

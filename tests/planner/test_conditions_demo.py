@@ -8,7 +8,6 @@ from patients import demo as patients_demo
 from planner.demo import DEMO_CONDITIONS, DEMO_OUTSIDE_DOSES, seed_demo_conditions
 from planner.models import OutsideToxinDose, PatientCondition
 from planner.selectors import session_findings
-from tests.planner.factories_reference import shipped_reference  # noqa: F401  (module fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +15,7 @@ TODAY = dt.date.today()
 
 
 @pytest.fixture(autouse=True)
-def _reference(shipped_reference):  # noqa: F811
+def _reference(shipped_reference):
     return shipped_reference
 
 

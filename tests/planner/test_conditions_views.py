@@ -12,7 +12,6 @@ from planner.models import ConditionCode, OutsideToxinDose, PatientCondition, Pr
 from planner.selectors import session_findings
 from tests.factories import make_user
 from tests.patients.factories import PatientFactory, PostureComponentFactory, VisitFactory
-from tests.planner.factories_reference import shipped_reference  # noqa: F401  (module fixture)
 from tests.planner.signing import prepare
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +20,7 @@ TODAY = dt.date.today()
 
 
 @pytest.fixture(autouse=True)
-def _reference(shipped_reference):  # noqa: F811
+def _reference(shipped_reference):
     return shipped_reference
 
 

@@ -10,11 +10,9 @@ from django.urls import reverse
 
 from patients.audit.models import AuditEvent
 from tests.patients.factories import PatientFactory, VisitFactory
-from tests.planner.outcomes_helpers import fast_passwords, muscle, product, signed_session, treated_visit
+from tests.planner.outcomes_helpers import muscle, product, signed_session, treated_visit
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_passwords"]  # an autouse fixture from the helpers
-
 TODAY = date(2026, 6, 15)
 
 

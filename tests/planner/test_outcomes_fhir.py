@@ -15,11 +15,9 @@ from django.urls import reverse
 from patients.models import AdverseEvent
 from planner.exports import LATERALITY, fhir_bundle
 from tests.patients.factories import AdverseEventFactory, PatientFactory, TwstrsFactory, VisitFactory
-from tests.planner.outcomes_helpers import fast_passwords, muscle, product, signed_session, treated_visit
+from tests.planner.outcomes_helpers import muscle, product, signed_session, treated_visit
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_passwords"]  # an autouse fixture from the helpers
-
 TODAY = date(2026, 6, 15)
 NOW = datetime(2026, 6, 15, 9, 0, tzinfo=UTC)
 SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "fhir-r4" / "fhir.schema.json.gz"

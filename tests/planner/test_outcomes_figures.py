@@ -12,11 +12,9 @@ from django.urls import reverse
 from patients.models import AdverseEvent, Visit
 from planner.figures import Rate, clinic_figures, wilson_interval
 from tests.patients.factories import AdverseEventFactory, PatientFactory, VisitFactory
-from tests.planner.outcomes_helpers import fast_passwords, muscle, product, treated_visit
+from tests.planner.outcomes_helpers import muscle, product, treated_visit
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_passwords"]  # an autouse fixture from the helpers
-
 TODAY = date(2026, 6, 30)
 FIRST_HALF = {"date_from": date(2026, 1, 1), "date_to": date(2026, 6, 30)}
 

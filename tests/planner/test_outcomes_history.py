@@ -15,11 +15,9 @@ from patients.models import AdverseEvent
 from planner import charts
 from planner.history import last_sessions_with_events, patient_cycles
 from tests.patients.factories import AdverseEventFactory, PatientFactory, VisitFactory
-from tests.planner.outcomes_helpers import fast_passwords, muscle, product, signed_session, treated_visit
+from tests.planner.outcomes_helpers import muscle, product, signed_session, treated_visit
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_passwords"]  # an autouse fixture from the helpers
-
 TODAY = date(2026, 6, 15)
 
 

@@ -10,10 +10,9 @@ from patients.models import Visit
 from planner.models import InjectionSession
 from planner.visit_summaries import plan_summaries
 from tests.patients.factories import PatientFactory, VisitFactory
-from tests.planner.outcomes_helpers import fast_passwords, muscle, product, signed_session
+from tests.planner.outcomes_helpers import muscle, product, signed_session
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_passwords"]  # an autouse fixture from the helpers
 
 
 @pytest.fixture

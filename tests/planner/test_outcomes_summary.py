@@ -12,11 +12,9 @@ from django.urls import reverse
 
 from patients.models import AdverseEvent
 from tests.patients.factories import PatientFactory, TwstrsFactory, VisitFactory
-from tests.planner.outcomes_helpers import fast_passwords, muscle, product, signed_session, treated_visit
+from tests.planner.outcomes_helpers import muscle, product, signed_session, treated_visit
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_passwords"]  # an autouse fixture from the helpers
-
 TODAY = date(2026, 6, 15)
 
 

@@ -9,11 +9,9 @@ from django.urls import reverse
 from patients.audit.models import AuditEvent
 from planner import outcome_urls
 from tests.patients.factories import PatientFactory
-from tests.planner.outcomes_helpers import fast_passwords, muscle, product, treated_visit
+from tests.planner.outcomes_helpers import muscle, product, treated_visit
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_passwords"]  # an autouse fixture from the helpers
-
 TODAY = date(2026, 6, 15)
 RANGE = "?date_from=2026-01-01&date_to=2026-06-30"
 

@@ -11,11 +11,9 @@ from patients.models import Visit
 from planner import worklist
 from planner.worklist import LAPSED_AFTER_DAYS, USUAL_CYCLE_WEEKS, classify, clinic_worklist, due_for
 from tests.patients.factories import PatientFactory, PostureComponentFactory, TwstrsFactory, VisitFactory
-from tests.planner.outcomes_helpers import fast_passwords, muscle, product, signed_session, treated_visit
+from tests.planner.outcomes_helpers import muscle, product, signed_session, treated_visit
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_passwords"]  # an autouse fixture from the helpers
-
 TODAY = date(2026, 6, 15)
 
 

@@ -9,7 +9,6 @@ from django.urls import reverse
 from planner import services
 from planner.models import InjectionSession
 from tests.patients.factories import PatientFactory, VisitFactory
-from tests.planner.factories_reference import shipped_reference  # noqa: F401  (module fixture)
 from tests.planner.signing import prepare
 from tests.planner.test_plans import editor_post, muscle, plan, product, signed
 from tests.planner.test_plans import visit as visit  # noqa: F401, PLC0414  (fixture)
@@ -20,7 +19,7 @@ TODAY = dt.date.today()
 
 
 @pytest.fixture(autouse=True)
-def _reference(shipped_reference):  # noqa: F811
+def _reference(shipped_reference):
     return shipped_reference
 
 

@@ -13,7 +13,6 @@ from patients.audit.models import AuditEvent
 from planner import services
 from planner.models import Injection, InjectionSession, Muscle, Product, SignedSessionError
 from tests.patients.factories import AdverseEventFactory, PatientFactory, PostureComponentFactory, VisitFactory
-from tests.planner.factories_reference import shipped_reference  # noqa: F401  (module fixture)
 from tests.planner.signing import prepare, sign_accepting_all
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +21,7 @@ TODAY = dt.date.today()
 
 
 @pytest.fixture(autouse=True)
-def _reference(shipped_reference):  # noqa: F811
+def _reference(shipped_reference):
     return shipped_reference
 
 

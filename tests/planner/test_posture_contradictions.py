@@ -11,7 +11,6 @@ from patients.posture import Contradiction, Finding, contradictions
 from planner.posture_rules import posture_contradictions
 from planner.reference.loader import build_rows, read_shipped
 from tests.patients.factories import VisitFactory
-from tests.planner.factories_reference import shipped_reference  # noqa: F401  (module fixture)
 
 SHIPPED = next(rows for table, rows in build_rows(*read_shipped()).items() if table.name == "PostureContradiction")
 RULES = tuple(Contradiction(row["first"], row["second"], row["relation"], row["reason"]) for row in SHIPPED)
@@ -71,14 +70,14 @@ def test_without_rules_nothing_is_refused():
 
 
 @pytest.mark.django_db
-def test_the_loaded_rules_say_where_they_come_from(shipped_reference):  # noqa: F811
+def test_the_loaded_rules_say_where_they_come_from(shipped_reference):
     rules = {(rule.first, rule.second): rule for rule in posture_contradictions()}
     assert rules[("LATERAL_SHIFT", "LATEROCAPUT")].basis == "sources S6b, S7"
     assert rules[("ANTEROCOLLIS", "RETROCOLLIS")].basis == "sources S10, S6c; clinic policy"
 
 
 @pytest.mark.django_db
-def test_the_posture_form_refuses_a_contradiction_at_the_component_and_saves_nothing(client_for, shipped_reference):  # noqa: F811
+def test_the_posture_form_refuses_a_contradiction_at_the_component_and_saves_nothing(client_for, shipped_reference):
     visit = VisitFactory(date=dt.date.today(), status="in_progress")
     data = {
         "notes": "",

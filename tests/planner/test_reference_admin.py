@@ -9,7 +9,6 @@ from django.urls import reverse
 
 from planner import models as ref
 from planner.admin import resource_for
-from tests.planner.factories_reference import shipped_reference  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shipped_reference")]
 

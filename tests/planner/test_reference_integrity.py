@@ -8,7 +8,6 @@ from patients import colcap
 from planner import models as ref
 from planner.reference.dilution import strength
 from planner.reference.loader import FLAGS, read_shipped
-from tests.planner.factories_reference import shipped_reference  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shipped_reference")]
 

@@ -12,7 +12,6 @@ import pytest
 from django.db import models
 
 from planner import models as ref
-from tests.planner.factories_reference import shipped_reference  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shipped_reference")]
 

@@ -13,7 +13,6 @@ from tests.planner.factories_reference import (
     MuscleFactory,
     RuleFactory,
     SourceFactory,
-    shipped_reference,  # noqa: F401
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shipped_reference")]

@@ -6,7 +6,6 @@ import pytest
 from django.core.management import call_command
 
 from planner.reference import safety_table
-from tests.planner.factories_reference import shipped_reference  # noqa: F401
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
