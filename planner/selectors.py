@@ -105,11 +105,15 @@ def reference_inputs(product):
     Cached by (product, reference version); the version is read on every call (one query), so a change
     committed through any app server is seen by the next check on every server.
     """
-    if reference_version.uncommitted_change() is not None:
-        # This transaction changed reference data and has not committed: what it reads is its own, and may
-        # yet roll back, so it is neither taken from the cache nor put there.
-        return _load_reference_inputs(product)
     key = reference_inputs_key(product, reference_version.current())
+    own = reference_version.uncommitted_cache()
+    if own is not None:
+        # This transaction changed reference data and has not committed: what it reads is its own and may yet
+        # roll back (and its version number be committed by another change), so it is kept with the
+        # transaction, out of the shared cache.
+        if key not in own:
+            own[key] = _load_reference_inputs(product)
+        return own[key]
     inputs = cache.get(key)
     if inputs is None:
         inputs = _load_reference_inputs(product)

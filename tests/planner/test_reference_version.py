@@ -79,10 +79,12 @@ def test_reference_version_two_edits_committed_out_of_order_end_at_the_newest(co
     assert _cached(product, version.current())
 
 
-def test_reference_version_what_an_uncommitted_change_reads_is_never_cached():
+def test_reference_version_what_an_uncommitted_change_reads_is_kept_with_its_transaction_not_shared():
     limit = LimitFactory(value=Decimal(1000))  # inside the test's transaction: never committed
     assert version.uncommitted_change()
-    assert selectors.reference_inputs(limit.product).limits.session_max.value == 1000
+    inputs = selectors.reference_inputs(limit.product)
+    assert inputs.limits.session_max.value == 1000
+    assert selectors.reference_inputs(limit.product) is inputs  # kept for this transaction's next check
     # Should this change roll back, another change would commit the same version number with other data.
     assert not _cached(limit.product, version.current())
 
