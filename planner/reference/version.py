@@ -58,11 +58,16 @@ def _pending():
 
 
 def uncommitted_cache():
-    """None, or a dict that lives as long as the open transaction's uncommitted reference change."""
+    """None, or a dict that lives as long as the open transaction's uncommitted reference change.
+
+    One dict per stack of open savepoints: a savepoint rolled back takes its bumps with it, so the next
+    bump reuses a version number with other data; savepoint names are never reused on a connection, so
+    what was read under the rolled-back one is never found again.
+    """
     if not connection.in_atomic_block:
         return None
     change = _pending()
-    return change.cache if change is not None else None
+    return change.cache.setdefault(tuple(connection.savepoint_ids), {}) if change is not None else None
 
 
 def uncommitted_change():

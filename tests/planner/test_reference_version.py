@@ -127,3 +127,17 @@ def test_reference_version_loadreference_bumps_it(committed):
     before = version.current()
     committed(load_reference)
     assert version.current() > before
+
+
+def test_reference_version_a_number_reused_after_a_rolled_back_savepoint_does_not_find_its_inputs():
+    limit = LimitFactory(value=Decimal(1000))  # an uncommitted change: the inputs are kept with the transaction
+    with transaction.atomic():
+        _set_value(limit, 900)
+        assert _session_max(limit.product) == 900
+        reused = version.current()
+        transaction.set_rollback(True)
+    limit.refresh_from_db()
+    with transaction.atomic():
+        _set_value(limit, 800)  # the same version number as the rolled-back change
+        assert version.current() == reused
+        assert _session_max(limit.product) == 800
