@@ -347,10 +347,10 @@ def clinic_worklist(*, today, horizon_days=DEFAULT_HORIZON_DAYS, limit=None):
     """The worklist as of ``today``. ``limit``: rows per group (default ``LIST_LIMIT``).
 
     Ten queries whatever the size of the clinic, none of them over the sessions, and no writes: the products'
-    minimum intervals (three), the counts per group (one),
-    each group's most urgent rows with their patients (four), the missed bookings of the listed patients
-    (one), and today's visits with how far each has got (one). ``TreatmentDue`` holds each patient's last session
-    and due date, indexed by the due date; the booking is looked up per row in the open visits.
+    minimum intervals (three), the counts per group (one), each group's most urgent rows with their patients
+    (four), the missed bookings of the listed patients (one), and today's visits with how far each has got
+    (one). ``TreatmentDue`` holds each patient's last session and due date, indexed by the due date; the
+    booking is looked up per row in the open visits.
     """
     limit = LIST_LIMIT if limit is None else limit
     intervals = _minimum_intervals()
