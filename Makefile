@@ -28,6 +28,7 @@ help:
 	@echo "make requirements - re-pin requirements.txt and requirements-dev.txt (with hashes) from the .in files"
 	@echo "make bench  - performance at clinic scale on PostgreSQL (10-20 min; not part of make test)"
 	@echo "make probe  - probe every page and form as an attacker would, in-process (about 5 min; not in CI)"
+	@echo "make cluster-check - two gunicorn servers on one PostgreSQL with a shared Redis (a few minutes; not in make test)"
 	@echo "make vendor - refresh the vendored front-end files in static/vendor from the npm registry"
 	@echo "make vendor-axe - refresh axe-core (browser tests' accessibility audit) from the npm registry"
 	@echo "make mutation - mutation testing of planner/suggest.py and planner/safety.py with mutmut (slow; not in CI)"
@@ -115,6 +116,13 @@ BENCH_OUT ?= bench-out/results.json
 bench: install
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	BENCH_OUT=$(BENCH_OUT) $(PY) -m tests.bench.run
+
+# Beyond one machine (tests/cluster/check.py): two app servers, one database, one Redis (CACHE_URL); a
+# reference change, a session, a booking made through one are seen by the other; the audit chain verifies.
+.PHONY: cluster-check
+cluster-check: install
+	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	$(PY) -m tests.cluster.check
 
 # The security probe (tests/probe/run.py): crawl, plant hostile input in every form, crawl again.
 .PHONY: probe

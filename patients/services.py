@@ -299,14 +299,36 @@ def visit_book(*, patient, date, notes="", acting_user):
     return _save_visit(visit, acting_user)
 
 
+_visit_date_listeners: list = []
+
+
+def register_visit_date_listener(listener):
+    """Add a callable (once) that ``visit_update`` calls with the visit, in its transaction, when it corrects
+    the visit's date: the planner keeps what it derives from visit dates this way (patients never imports
+    planner). Returns it."""
+    if listener not in _visit_date_listeners:
+        _visit_date_listeners.append(listener)
+    return listener
+
+
+def unregister_visit_date_listener(listener):
+    if listener in _visit_date_listeners:
+        _visit_date_listeners.remove(listener)
+
+
 @transaction.atomic
 def visit_update(*, visit, date, notes, acting_user, seen_version=None):
     _check_version(_lock_visit(visit), seen_version, noun="this visit", acting_user=acting_user)
     _require_active(visit.patient)
     _check_day_free(_lock(visit.patient), date, exclude_pk=visit.pk)
+    moved = visit.date != date
     visit.date = date
     visit.notes = notes
-    return _save_visit(visit, acting_user)
+    visit = _save_visit(visit, acting_user)
+    if moved:
+        for listener in _visit_date_listeners:
+            listener(visit)
+    return visit
 
 
 def _move(visit, status, acting_user):

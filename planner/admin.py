@@ -31,6 +31,7 @@ from planner import models as ref
 from planner.reference import numbers
 from planner.reference.loader import TABLE_BY_MODEL, current_values, fingerprint
 from planner.reference_forms import ProductAdminForm, SourcedAdminForm
+from planner.worklist import resettle_due_dates
 
 # --- CSV import and export: natural keys (codes) instead of database ids ----------------------
 
@@ -164,6 +165,10 @@ class ReferenceResource(ModelResource):
         # A name or note starting like a spreadsheet formula is exported as text; numbers stay numbers.
         value = super().export_field(field, instance, **kwargs)
         return value if isinstance(field.widget, widgets.NumberWidget) else safe_cell(value)
+
+    def after_import(self, dataset, result, **kwargs):
+        # In the import's transaction (rolled back with a dry run): the worklist's due dates follow the limits.
+        resettle_due_dates()
 
     def before_import_row(self, row, **kwargs):
         # The natural key is read before any validation: name the column when it cannot be.
@@ -304,6 +309,7 @@ def _set_active(modeladmin, request, queryset, active):
         row.is_active = active
         row.save()  # one history record per row, with the user
         changed += 1
+    resettle_due_dates()  # a product or limit (de)activated can move the worklist's due dates
     modeladmin.message_user(request, f"{changed} row(s) {'activated' if active else 'deactivated'}.", messages.SUCCESS)
 
 
@@ -333,6 +339,11 @@ class ReferenceAdmin(ImportExportMixin, SimpleHistoryAdmin):
 
     def get_resource_classes(self, request):
         return [resource_for(self.model)]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # In the change form's transaction: a product's minimum interval moves the worklist's due dates.
+        resettle_due_dates()
 
     def has_delete_permission(self, request, obj=None):
         return False  # clinical records point at these rows: deactivate instead

@@ -32,16 +32,12 @@ class PlannerConfig(AppConfig):
         from planner.posture_rules import posture_contradictions
 
         register_contradiction_source(posture_contradictions)
-        # The worklist's index of due dates follows every signature and visit change (patients never
-        # imports planner, so the planner listens to the visit's signal).
-        from django.db.models.signals import post_save
+        # The worklist's due dates follow a corrected visit date in the same transaction (patients never
+        # imports planner); signing keeps them itself (planner.services.session_sign).
+        from patients.services import register_visit_date_listener
+        from planner.worklist import visit_date_changed
 
-        from patients.models import Visit
-        from planner.models import InjectionSession
-        from planner.worklist import refresh_on_signing, refresh_on_visit_change
-
-        post_save.connect(refresh_on_signing, sender=InjectionSession, dispatch_uid="planner.worklist.signing")
-        post_save.connect(refresh_on_visit_change, sender=Visit, dispatch_uid="planner.worklist.visit")
+        register_visit_date_listener(visit_date_changed)
 
         self._bump_reference_version_on_every_change()
 

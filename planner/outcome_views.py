@@ -103,10 +103,11 @@ def worklist_page(request):
         form = HorizonForm(initial={"within": horizon})
     today = timezone.localdate()
     can_book = request.user.has_perm("patients.add_visit")
-    # The lists are the same for everybody until a clinical or reference row changes (every change leaves a
-    # history row, so the revision moves). The time limit bounds the one case the revision can miss: two
-    # writes committing out of order, the later-numbered first.
-    key = f"worklist:{today.isoformat()}:{horizon}:{int(can_book)}:{worklist.revision()}"
+    # The lists are the same for everybody until a clinical or reference row changes (every clinical change
+    # leaves a history row and every reference change bumps the reference version, so the revision moves).
+    # The time limit bounds the one case the revision can miss: two clinical writes committing out of order,
+    # the later-numbered first. ASCII without spaces, under 250 bytes: a key every cache backend takes.
+    key = f"planner.worklist.{today.isoformat()}.within-{horizon}.book-{int(can_book)}.r{worklist.revision()}"
     cached = cache.get(key)
     if cached is None:
         data = worklist.clinic_worklist(today=today, horizon_days=horizon)

@@ -7,6 +7,7 @@ walks), so the editor's query count does not grow with the patient's history or 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -68,9 +69,10 @@ class ReferenceInputs:
     condition_codes: dict = field(default_factory=dict, compare=False, repr=False)
 
 
-# Reference inputs per product, kept per process and keyed by the reference version, which every change
-# to a reference table bumps in its own transaction (planner.reference.version).
-_reference_cache = {}
+# Reference inputs per product, in the cache (settings.CACHES: shared by every app server when CACHE_URL names
+# a cache server) under the reference version, which every change to a reference table bumps in its own
+# transaction (planner.reference.version). Older versions' entries are never read again and expire.
+REFERENCE_CACHE_SECONDS = 24 * 60 * 60
 
 
 def newest_history_ids_sql(history_models):
@@ -89,28 +91,31 @@ def newest_history_ids(sql):
         return tuple(cursor.fetchone())
 
 
-def clear_reference_cache():
-    _reference_cache.clear()
+def reference_inputs_key(product, version):
+    """The cache key of one product's reference inputs at one reference version (ASCII, no spaces, short:
+    fit for every cache backend, memcached included)."""
+    return f"planner.reference-inputs.v{version}.product-{product.pk if product is not None else 'none'}"
 
 
 def reference_inputs(product):
     """Everything from the reference tables that suggestions and safety checks need for one product.
 
-    Cached per process by (product, reference version); the version is read on every call (one query),
-    so a change committed by any worker is seen by the next check everywhere.
+    Cached by (product, reference version); the version is read on every call (one query), so a change
+    committed through any app server is seen by the next check on every server.
     """
-    version = reference_version.current()
-    # Inside a transaction that changed reference data, its own token keeps what it reads out of reach of
-    # every other transaction (and of this one's successors, should it roll back).
-    key = (product.pk if product is not None else None, version, reference_version.uncommitted_change())
-    cached = _reference_cache.get(key)
-    if cached is not None:
-        return cached
-    inputs = _load_reference_inputs(product)
-    # Entries of older versions are never read again: drop them.
-    for old in [old for old in list(_reference_cache) if old[1] != version]:
-        _reference_cache.pop(old, None)
-    _reference_cache[key] = inputs
+    key = reference_inputs_key(product, reference_version.current())
+    own = reference_version.uncommitted_cache()
+    if own is not None:
+        # This transaction changed reference data and has not committed: what it reads is its own and may yet
+        # roll back (and its version number be committed by another change), so it is kept with the
+        # transaction, out of the shared cache.
+        if key not in own:
+            own[key] = _load_reference_inputs(product)
+        return own[key]
+    inputs = cache.get(key)
+    if inputs is None:
+        inputs = _load_reference_inputs(product)
+        cache.set(key, inputs, timeout=REFERENCE_CACHE_SECONDS)
     return inputs
 
 

@@ -233,6 +233,7 @@ def session_sign(*, session, version, acknowledgements, acting_user, planned_int
     exist are ignored. Exactly the recomputed findings are stored with the signed session.
     """
     from planner.selectors import session_findings
+    from planner.worklist import refresh_treatment_due
 
     locked = _lock(session, version)
     if locked.product_id is None or not locked.injections.exists():
@@ -289,6 +290,8 @@ def session_sign(*, session, version, acknowledgements, acting_user, planned_int
     patient = locked.visit.patient
     if patient.toxin_naive:
         patient_clear_toxin_naive(patient=patient, acting_user=acting_user)
+    # The worklist's due date follows the new last session, committed with the signature.
+    refresh_treatment_due([patient.pk])
     return locked
 
 

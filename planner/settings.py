@@ -128,6 +128,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# One cache for everything the app caches (the reference inputs of the safety checks, the worklist's lists).
+# Local memory by default: right for one machine, since every entry is keyed by a version read from the
+# database. Several app servers over one database share a cache server so a change made through one is
+# reused, not recomputed, by the others: CACHE_URL=redis://host:6379/0 or pymemcache://host:11211.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+if env.str("CACHE_URL", default="").startswith("pymemcache://"):
+    # django-environ 0.14 maps this scheme to the pylibmc backend; the client installed is pymemcache.
+    CACHES["default"]["BACKEND"] = "django.core.cache.backends.memcached.PyMemcacheCache"
+CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="cd")
+
 AUTHENTICATION_BACKENDS = [
     # Axes first, so a locked-out user is refused before the password is checked.
     "axes.backends.AxesStandaloneBackend",

@@ -23,9 +23,12 @@ At clinic scale the page stays short and useful:
 - today's visits are always listed in full.
 
 ``due_for`` and ``classify`` are pure. ``clinic_worklist`` reads ``TreatmentDue`` (each patient's last
-session and due date, kept up to date by ``refresh_treatment_due`` when a session is signed or a visit
-changes) in a fixed number of queries whatever the size of the clinic, and loads Patient rows only for the
-patients it lists.
+session and due date) in a fixed number of queries whatever the size of the clinic, and loads Patient rows
+only for the patients it lists. It never writes: the services that change what a row is derived from keep it,
+in their own transaction: signing (``planner.services.session_sign``) and correcting a visit's date
+(``patients.services.visit_update``, through ``visit_date_changed``) call ``refresh_treatment_due``; a change
+of a product's minimum interval in the reference data (the admin, its CSV import, ``loadreference``) calls
+``resettle_due_dates``.
 """
 
 import functools
@@ -34,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
@@ -42,6 +45,7 @@ from django.urls import reverse
 from patients.models import Patient, Visit
 from planner import selectors
 from planner.models import InjectionSession, Product, ProductLimit, Source, TreatmentDue
+from planner.reference import version as reference_version
 from planner.reference.formatting import amount
 
 # Not from a label: what this clinic plans when a product states no minimum interval.
@@ -272,9 +276,16 @@ def refresh_treatment_due(patient_ids):
     )
 
 
+def visit_date_changed(visit):
+    """Registered with patients.services (patients never imports planner): a corrected visit date can change
+    which session is the patient's last. Only a visit with a signed session can (one query otherwise)."""
+    if InjectionSession.objects.signed().filter(visit=visit).exists():
+        refresh_treatment_due([visit.patient_id])
+
+
 @transaction.atomic
 def rebuild_treatment_due():
-    """Rebuild every patient's row (after bulk loads that bypass the model signals, such as the demo seed)."""
+    """Rebuild every patient's row (after bulk loads that bypass the services, such as the demo seed)."""
     delays = _default_delays(_minimum_intervals())
     TreatmentDue.objects.all().delete()
     rows = (_treatment_due(delays, *row) for row in latest_current_sessions())
@@ -287,6 +298,13 @@ def _default_delays(intervals):
         product_id: _weeks(minimum if minimum is not None else USUAL_CYCLE_WEEKS).days
         for product_id, (_name, minimum) in intervals.items()
     }
+
+
+@transaction.atomic
+def resettle_due_dates():
+    """After a change to the reference data: the due dates that followed a product's minimum interval follow
+    its new value. Four queries when nothing changed. Returns how many rows moved."""
+    return settle_due_dates(_default_delays(_minimum_intervals()))
 
 
 def settle_due_dates(delays):
@@ -328,15 +346,14 @@ def _missed_visits(rows, today):
 def clinic_worklist(*, today, horizon_days=DEFAULT_HORIZON_DAYS, limit=None):
     """The worklist as of ``today``. ``limit``: rows per group (default ``LIST_LIMIT``).
 
-    Eleven queries whatever the size of the clinic, none of them over the sessions: the products' minimum
-    intervals (three), the due dates to settle (one, see ``settle_due_dates``), the counts per group (one),
-    each group's most urgent rows with their patients (four), the missed bookings of the listed patients
-    (one), and today's visits with how far each has got (one). ``TreatmentDue`` holds each patient's last session
-    and due date, indexed by the due date; the booking is looked up per row in the open visits.
+    Ten queries whatever the size of the clinic, none of them over the sessions, and no writes: the products'
+    minimum intervals (three), the counts per group (one), each group's most urgent rows with their patients
+    (four), the missed bookings of the listed patients (one), and today's visits with how far each has got
+    (one). ``TreatmentDue`` holds each patient's last session and due date, indexed by the due date; the
+    booking is looked up per row in the open visits.
     """
     limit = LIST_LIMIT if limit is None else limit
     intervals = _minimum_intervals()
-    settle_due_dates(_default_delays(intervals))
 
     # The booking: the first open visit after the last session, from today on. Looked up per row as a
     # scalar subquery through the (patient, date) index: as EXISTS, PostgreSQL underestimated the open
@@ -403,28 +420,23 @@ def clinic_worklist(*, today, horizon_days=DEFAULT_HORIZON_DAYS, limit=None):
 @functools.cache
 def _revision_sql():
     from patients.models import PostureAssessment, TwstrsAssessment
+    from planner.models import ReferenceVersion
 
     # Everything the worklist shows comes from these tables (TreatmentDue is derived from sessions and
-    # visits, its due dates from the products' limits), and each keeps a history row per change.
-    models = (Patient, Visit, PostureAssessment, TwstrsAssessment, InjectionSession, Product, ProductLimit)
-    return selectors.newest_history_ids_sql(model.history.model for model in models)
+    # visits), and each keeps a history row per change; the due dates also follow the products' limits,
+    # whose changes the reference version counts.
+    models = (Patient, Visit, PostureAssessment, TwstrsAssessment, InjectionSession)
+    history = selectors.newest_history_ids_sql(model.history.model for model in models)
+    quote = connection.ops.quote_name
+    reference = (
+        f"(SELECT {quote('value')} FROM {quote(ReferenceVersion._meta.db_table)} "
+        f"WHERE {quote(ReferenceVersion._meta.pk.column)} = {reference_version.ROW})"
+    )
+    return f"{history}, {reference}"
 
 
 def revision():
-    """The newest history id of every table the worklist reads, in one query: it changes with any change
-    to what the worklist shows, so it keys the view's cache of the rendered lists."""
-    return selectors.newest_history_ids(_revision_sql())
-
-
-def refresh_on_signing(sender, instance, **kwargs):
-    """post_save of InjectionSession: a signature can change the patient's last session."""
-    if instance.status == InjectionSession.Status.SIGNED:
-        refresh_treatment_due([instance.visit.patient_id])
-
-
-def refresh_on_visit_change(sender, instance, created, **kwargs):
-    """post_save of Visit: a corrected visit date can change which session is the last one. Only a visit
-    with a signed session can (a new visit has none), so bookings and status changes cost one query."""
-    signed = InjectionSession.objects.signed().filter(visit=instance)
-    if not created and signed.exists():
-        refresh_treatment_due([instance.patient_id])
+    """The newest history id of every clinical table the worklist reads and the reference version, in one
+    query, as a string fit for any cache key ("12.40.0.7.31.5"): it changes with any change to what the
+    worklist shows, so it keys the view's cache of the rendered lists."""
+    return ".".join(str(number or 0) for number in selectors.newest_history_ids(_revision_sql()))

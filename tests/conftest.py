@@ -33,13 +33,10 @@ def _fast_password_hasher():
 
 @pytest.fixture(autouse=True)
 def _fresh_reference_cache():
-    """Each test starts without cached reference inputs or pages: rolled-back ids can repeat on SQLite, and
-    caches keyed by the newest history ids would then hand one test another's data."""
+    """Each test starts with an empty cache (reference inputs, worklist lists): rolled-back ids and versions
+    repeat between tests, and entries keyed by them would then hand one test another's data."""
     from django.core.cache import cache
 
-    from planner.selectors import clear_reference_cache
-
-    clear_reference_cache()
     cache.clear()
 
 

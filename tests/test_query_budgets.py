@@ -52,7 +52,7 @@ BUDGETS = {
     "visit record": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 6,
     # Count of entries and the page of 50 (with the MRNs in the same query).
     "audit report": MIDDLEWARE_AND_NAV + 2,
-    # The session with its rows (2); the reference revision (the reference inputs are cached per process);
+    # The session with its rows (2); the reference version (the reference inputs are cached under it);
     # the earlier signed sessions with their rows (2), shared by the safety checks and the treatment
     # history; the history's visits from its oldest cycle on, their posture components and side effects
     # (3); this visit's posture components; the patient's side effects; for the cycle panel, the history's

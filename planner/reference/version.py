@@ -1,10 +1,11 @@
 """The reference data version: a counter bumped in the same transaction as every reference change.
 
-Each worker caches the reference inputs of the safety checks per process, keyed by this version, and
-reads the version before every check (one query). A change commits together with its bump, and the
-bump is an UPDATE of one row: concurrent changes queue on that row lock and each commits a higher
-number than the one before it, whatever order they started in. So the next check after any commit
-sees a version it has not cached, and reloads.
+The reference inputs of the safety checks are cached (the Django cache, shared by every app server when
+CACHE_URL names a cache server) keyed by this version, and every check reads the version first (one
+query). A change commits together with its bump, and the bump is an UPDATE of one row: concurrent changes
+queue on that row lock and each commits a higher number than the one before it, whatever order they
+started in. So the next check after any commit, on any server, asks for a version nobody has cached, and
+reloads.
 
 `bump` is wired to every reference model's save, delete and many-to-many change (planner.apps), so the
 loader, the admin and the CSV import all bump it; none of them writes reference rows in bulk.
@@ -24,10 +25,14 @@ _tokens = itertools.count(1)
 class _UncommittedChange:
     """Registered with on_commit by the first bump of a transaction. While it waits in the connection's
     on-commit queue, the transaction holds an uncommitted reference change; Django drops it from the queue
-    when the transaction (or the savepoint that made the change) rolls back, and runs it on commit."""
+    when the transaction (or the savepoint that made the change) rolls back, and runs it on commit.
+
+    What the transaction reads of the reference data is kept here (``cache``), never in the shared cache:
+    it goes with the transaction, and no other one sees it."""
 
     def __init__(self):
         self.token = next(_tokens)
+        self.cache = {}
 
     def __call__(self):
         pass  # committed: the change is everyone's now
@@ -50,6 +55,19 @@ def bump(**_signal_kwargs):
 def _pending():
     queued = (func for _savepoints, func, _robust in connection.run_on_commit)
     return next((func for func in queued if isinstance(func, _UncommittedChange)), None)
+
+
+def uncommitted_cache():
+    """None, or a dict that lives as long as the open transaction's uncommitted reference change.
+
+    One dict per stack of open savepoints: a savepoint rolled back takes its bumps with it, so the next
+    bump reuses a version number with other data; savepoint names are never reused on a connection, so
+    what was read under the rolled-back one is never found again.
+    """
+    if not connection.in_atomic_block:
+        return None
+    change = _pending()
+    return change.cache.setdefault(tuple(connection.savepoint_ids), {}) if change is not None else None
 
 
 def uncommitted_change():

@@ -5,10 +5,11 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from planner import roles, selectors
+from planner import roles
 from planner.models import InjectionSession, Product, ProductLimit
 from tests.factories import make_user
 from tests.patients.factories import PatientFactory, PostureComponentFactory, VisitFactory
@@ -109,7 +110,7 @@ def test_a_daxxify_plan_above_the_labeled_maximum_signs_only_with_a_written_reas
         for index, limit in enumerate(shipped):  # reference rows are never deleted: set one, retire the rest
             limit.value, limit.is_active = value, index == 0
             limit.save()
-    selectors.clear_reference_cache()  # the journey changed reference rows behind the loader's back
+    cache.clear()  # the journey changed reference rows behind the loader's back
     make_user(roles.NEUROLOGIST, username="dr.nadia", first_name="Nadia", last_name="Neuro")
     visit = VisitFactory(date=dt.date.today(), status="in_progress", patient=PatientFactory(family_name="Adeyemi"))
     PostureComponentFactory(assessment__visit=visit, code="RETROCOLLIS", direction="", severity=2)

@@ -343,3 +343,42 @@ def test_reference_admin_sees_and_sets_the_clinic_policy_flag_of_limits_and_caut
     assert 'name="clinic_policy"' in page
     listing = client.get(reverse("admin:planner_productlimit_changelist") + "?clinic_policy__exact=1").content.decode()
     assert "Daxxify" in listing
+
+
+def _form_data(response):
+    """What the admin's change form would post back unchanged."""
+    form = response.context["adminform"].form
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is True:
+            data[name] = "on"
+        elif value not in (None, False):
+            data[name] = value
+    return data
+
+
+def test_an_admin_edit_of_a_minimum_interval_moves_the_worklists_due_dates_in_the_same_save(client_for, neurologist):
+    """The worklist never writes on a read: the edit itself settles the due dates that followed the old value."""
+    import datetime as dt
+
+    from planner.models import TreatmentDue
+    from tests.patients.factories import PatientFactory
+    from tests.planner.outcomes_helpers import treated_visit
+
+    dysport = ref.Product.objects.get(code="ABO")
+    last = dt.date.today() - dt.timedelta(days=30)
+    splenius = ref.Muscle.objects.get(code="SPLENIUS_CAPITIS")
+    patient = PatientFactory()
+    treated_visit(patient, last, dysport, [(splenius, "left", 200, 2)], signer=neurologist)
+    weeks = int(dysport.effective_limit(ref.ProductLimit.Kind.MIN_INTERVAL_WEEKS).value)
+    assert weeks != 16 and TreatmentDue.objects.get(patient=patient).due == last + dt.timedelta(weeks=weeks)
+    [minimum] = ref.ProductLimit.objects.filter(product=dysport, kind=ref.ProductLimit.Kind.MIN_INTERVAL_WEEKS)
+
+    client = client_for("reference_admin")
+    url = reverse("admin:planner_productlimit_change", args=[minimum.pk])
+    data = _form_data(client.get(url)) | {"value": "16"}
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    assert TreatmentDue.objects.get(patient=patient).due == last + dt.timedelta(weeks=16)

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from planner import models as ref
@@ -34,6 +35,10 @@ def _session_max(product):
     return selectors.reference_inputs(product).limits.session_max.value
 
 
+def _cached(product, version_number):
+    return cache.get(selectors.reference_inputs_key(product, version_number)) is not None
+
+
 def _set_value(limit, value):
     limit.value = Decimal(value)
     limit.save()
@@ -44,13 +49,14 @@ def test_reference_version_edit_is_seen_by_the_next_check_even_when_the_cache_ho
     product = limit.product
     assert _session_max(product) == 1000
     cached_version = version.current()
-    assert (product.pk, cached_version, None) in selectors._reference_cache
+    assert _cached(product, cached_version)
 
     committed(lambda: _set_value(limit, 800))
 
     assert version.current() > cached_version
+    assert not _cached(product, version.current())
     assert _session_max(product) == 800
-    assert list(selectors._reference_cache) == [(product.pk, version.current(), None)]
+    assert _cached(product, version.current())
 
 
 def test_reference_version_two_edits_committed_out_of_order_end_at_the_newest(committed):
@@ -70,26 +76,33 @@ def test_reference_version_two_edits_committed_out_of_order_end_at_the_newest(co
     inputs = selectors.reference_inputs(product)
     assert inputs.limits.session_max.value == 900
     assert ref.ProductLimit.objects.get(pk=ceiling.pk).value == 1200
-    assert (product.pk, after_b, None) not in selectors._reference_cache
+    assert _cached(product, version.current())
 
 
-def test_reference_version_what_an_uncommitted_change_reads_is_cached_for_its_transaction_only():
+def test_reference_version_what_an_uncommitted_change_reads_is_kept_with_its_transaction_not_shared():
     limit = LimitFactory(value=Decimal(1000))  # inside the test's transaction: never committed
-    token = version.uncommitted_change()
-    assert token
+    assert version.uncommitted_change()
     inputs = selectors.reference_inputs(limit.product)
-    assert selectors.reference_inputs(limit.product) is inputs
-    assert list(selectors._reference_cache) == [(limit.product.pk, version.current(), token)]
+    assert inputs.limits.session_max.value == 1000
+    assert selectors.reference_inputs(limit.product) is inputs  # kept for this transaction's next check
+    # Should this change roll back, another change would commit the same version number with other data.
+    assert not _cached(limit.product, version.current())
 
-    # Once this change is rolled back, the same version number (committed by another change) misses it.
     with transaction.atomic():
-        rolled_back = LimitFactory(product=limit.product, kind="hard_ceiling", value=Decimal(2000))
-        assert version.uncommitted_change() == token
+        LimitFactory(product=limit.product, kind="hard_ceiling", value=Decimal(2000))
         transaction.set_rollback(True)
-    assert rolled_back.pk and version.uncommitted_change() == token  # the outer change still pending
     connection.run_on_commit = []  # the outer transaction rolled back too
     assert version.uncommitted_change() is None
-    assert selectors.reference_inputs(limit.product) is not inputs
+    assert selectors.reference_inputs(limit.product).limits.session_max.value == 1000
+    assert _cached(limit.product, version.current())
+
+
+def test_reference_inputs_keys_are_fit_for_every_cache_backend(committed):
+    """memcached refuses keys with spaces or control characters, non-ASCII, or longer than 250 bytes."""
+    product = committed(lambda: ProductFactory())
+    for key in (selectors.reference_inputs_key(product, 2**63 - 1), selectors.reference_inputs_key(None, 0)):
+        assert key.isascii() and key.isprintable() and " " not in key and len(key) < 200
+    assert selectors.reference_inputs(product) == selectors.reference_inputs(product)  # kept whole through pickling
 
 
 def test_reference_version_every_kind_of_reference_change_bumps_it(committed):
@@ -114,3 +127,17 @@ def test_reference_version_loadreference_bumps_it(committed):
     before = version.current()
     committed(load_reference)
     assert version.current() > before
+
+
+def test_reference_version_a_number_reused_after_a_rolled_back_savepoint_does_not_find_its_inputs():
+    limit = LimitFactory(value=Decimal(1000))  # an uncommitted change: the inputs are kept with the transaction
+    with transaction.atomic():
+        _set_value(limit, 900)
+        assert _session_max(limit.product) == 900
+        reused = version.current()
+        transaction.set_rollback(True)
+    limit.refresh_from_db()
+    with transaction.atomic():
+        _set_value(limit, 800)  # the same version number as the rolled-back change
+        assert version.current() == reused
+        assert _session_max(limit.product) == 800

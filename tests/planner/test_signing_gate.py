@@ -82,9 +82,6 @@ def build_reference():
             max_units=Decimal(scm_median) * 2,
             sources=[source],
         )
-    clear = getattr(selectors, "clear_reference_cache", None)
-    if clear is not None:
-        clear()
 
 
 @pytest.fixture
