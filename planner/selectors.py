@@ -62,9 +62,6 @@ class ReferenceInputs:
     product_choices: tuple  # (pk, "Brand (generic)") of the active products, in the products' order
     product_units: dict = field(default_factory=dict)  # {pk: "U Botox"} of the active products
     active_muscle_codes: frozenset = frozenset()  # what the editor's diagram may offer to add
-    # Results computed from these inputs alone, kept with them (views._suggestion_list): they are
-    # dropped with the inputs when a reference row changes.
-    memo: dict = field(default_factory=dict, compare=False, repr=False)
     # {ConditionCode pk: its fields for safety.Condition} (issue 14); the patient's entries point at them.
     condition_codes: dict = field(default_factory=dict, compare=False, repr=False)
 
