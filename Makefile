@@ -31,7 +31,7 @@ help:
 	@echo "make cluster-check - two gunicorn servers on one PostgreSQL with a shared Redis (a few minutes; not in make test)"
 	@echo "make vendor - refresh the vendored front-end files in static/vendor from the npm registry"
 	@echo "make vendor-axe - refresh axe-core (browser tests' accessibility audit) from the npm registry"
-	@echo "make mutation - mutation testing of planner/suggest.py and planner/safety.py with mutmut (slow; not in CI)"
+	@echo "make mutation - mutation testing of planner/rules/suggest.py and planner/rules/safety.py with mutmut (slow; not in CI)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@python=$$($(FIND_PYTHON)); \
@@ -159,7 +159,7 @@ vendor-axe:
 # pyproject.toml names the modules and the database-free tests run against each mutant. Niced and on
 # MUTATION_JOBS processes, as the machine may be shared. Results stay in mutants/ and are reused by
 # the next run for unchanged code; `rm -rf mutants` starts afresh. One module only:
-# make mutation MUTANTS='planner.suggest.*' (its mutants are then all run again).
+# make mutation MUTANTS='planner.rules.suggest.*' (its mutants are then all run again).
 MUTATION_JOBS ?= 2
 MUTANTS ?=
 .PHONY: mutation

@@ -1,6 +1,6 @@
 """Prior dysphagia: the one definition the chart's alert and the planner's safety check share.
 
-Pure (plain values, no ORM), so ``planner.safety`` uses it over its own dataclasses and
+Pure (plain values, no ORM), so ``planner.rules.safety`` uses it over its own dataclasses and
 ``patients.selectors`` over the models. Dysphagia after botulinum toxin in the neck is the complication
 the plan's cautions guard against; when in doubt, it counts.
 """

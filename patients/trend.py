@@ -4,7 +4,7 @@ x is proportional to the visit date (so gaps between visits show), y to the scor
 scale. Complete values are joined by a line; partial values are drawn as hollow markers and left
 off the line, because a partial score understates the real one.
 
-The chart's small TWSTRS trend (``trend_chart``) and the planner's response chart (planner.charts,
+The chart's small TWSTRS trend (``trend_chart``) and the planner's response chart (planner.documents.charts,
 a panel per subscale on a time axis shared with the doses) both lay out their points with
 ``plot``; both draw them with templates/patients/includes/twstrs_points.svg.html.
 """

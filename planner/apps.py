@@ -8,34 +8,37 @@ class PlannerConfig(AppConfig):
     verbose_name = "Injection planning and reference data"
 
     def ready(self):
+        # The admin screens live with the reference data they edit; the project root holds no admin.py
+        # for Django's autodiscovery to find, so they are registered here.
         from patients.chart import register_chart_section_provider
-        from planner.chart_sections import outcomes_section
-        from planner.roles import sync_roles
+        from planner.access.roles import sync_roles
+        from planner.documents.chart_sections import outcomes_section
+        from planner.reference import admin, cycle_admin  # noqa: F401
 
         post_migrate.connect(sync_roles, sender=self, dispatch_uid="planner.sync_roles")
         # Each visit on the chart and the visit page shows its injection plan (patients never imports planner).
         from patients.chart import register_visit_summary_provider
-        from planner.visit_summaries import plan_summaries
+        from planner.documents.visit_summaries import plan_summaries
 
         register_visit_summary_provider(plan_summaries)
         # The patient chart shows the outcome trends and the last cycles (patients never imports planner).
         register_chart_section_provider(outcomes_section)
-        from planner.cycle_history import non_response_section
+        from planner.cycle.history import non_response_section
 
         register_chart_section_provider(non_response_section)  # the secondary non-response flag
         # Conditions, medicines and toxin given elsewhere, at the top of the chart (issue 14).
-        from planner.conditions import conditions_section
+        from planner.conditions.records import conditions_section
 
         register_chart_section_provider(conditions_section)
         # The posture form refuses the contradictions of the reference data (patients never imports planner).
         from patients.posture import register_contradiction_source
-        from planner.posture_rules import posture_contradictions
+        from planner.reference.posture_rules import posture_contradictions
 
         register_contradiction_source(posture_contradictions)
         # The worklist's due dates follow a corrected visit date in the same transaction (patients never
-        # imports planner); signing keeps them itself (planner.services.session_sign).
+        # imports planner); signing keeps them itself (planner.plans.services.session_sign).
         from patients.services import register_visit_date_listener
-        from planner.worklist import visit_date_changed
+        from planner.clinic.worklist import visit_date_changed
 
         register_visit_date_listener(visit_date_changed)
 

@@ -75,10 +75,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     # After authentication: both read request.user.
-    "planner.middleware.IdleSessionRenewalMiddleware",
-    "planner.middleware.NoStoreForSignedInUsersMiddleware",
+    "planner.access.middleware.IdleSessionRenewalMiddleware",
+    "planner.access.middleware.NoStoreForSignedInUsersMiddleware",
     # SQLite's "database is locked" becomes 503 "nothing was saved", never a 500.
-    "planner.middleware.DatabaseBusyMiddleware",
+    "planner.access.middleware.DatabaseBusyMiddleware",
     # Every view needs a logged-in user unless it is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -86,7 +86,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "planner.two_factor.SecondFactorMiddleware",
+    "planner.access.two_factor.SecondFactorMiddleware",
     # django-axes wants to be last.
     "axes.middleware.AxesMiddleware",
 ]
@@ -105,7 +105,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "planner.context_processors.session_timeout",
+                "planner.access.context_processors.session_timeout",
             ],
         },
     },
@@ -156,7 +156,7 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Sessions end after this many idle minutes: activity renews them (at most once a minute, see
-# planner.middleware.IdleSessionRenewalMiddleware).
+# planner.access.middleware.IdleSessionRenewalMiddleware).
 SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=15)
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = False
@@ -220,7 +220,7 @@ SECURE_CSP = {
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
-# The clinic's phone number and name, printed on the after-care handout (planner.handout).
+# The clinic's phone number and name, printed on the after-care handout (planner.documents.handout).
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="")
 CLINIC_NAME = env.str("CLINIC_NAME", default="")
 USE_I18N = True

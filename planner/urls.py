@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from planner import two_factor, views
+from planner.access import two_factor, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,10 +17,10 @@ urlpatterns = [
     path("accounts/two-factor/", two_factor.two_factor_setup, name="two_factor_setup"),
     path("accounts/two-factor/verify/", two_factor.two_factor_verify, name="two_factor_verify"),
     path("patients/", include("patients.urls")),
-    path("reference/", include("planner.reference_urls")),
-    path("plans/", include("planner.plan_urls")),
-    path("conditions/", include("planner.condition_urls")),
-    path("clinic/", include("planner.outcome_urls")),
+    path("reference/", include("planner.reference.urls")),
+    path("plans/", include("planner.plans.urls")),
+    path("conditions/", include("planner.conditions.urls")),
+    path("clinic/", include("planner.clinic.urls")),
     path("audit/", include("patients.audit.urls")),
     path("admin/", admin.site.urls),
 ]

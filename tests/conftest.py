@@ -5,7 +5,7 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
-from planner import roles
+from planner.access import roles
 from tests.factories import make_user
 
 PERSONAS = {

@@ -4,7 +4,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from planner import roles
+from planner.access import roles
 
 
 class UserFactory(factory.django.DjangoModelFactory):

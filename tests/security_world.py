@@ -20,8 +20,9 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from patients.models import Visit
-from planner import roles, services
+from planner.access import roles
 from planner.models import InjectionSession
+from planner.plans import services
 from tests.factories import make_user
 from tests.patients.factories import AdverseEventFactory, PatientFactory, PostureComponentFactory, VisitFactory
 from tests.planner.factories_reference import MuscleFactory, ProductFactory, SourceFactory
@@ -126,7 +127,7 @@ def build_world():
     scheduled = VisitFactory(patient=patient, date=today + timedelta(days=30), status=Visit.Status.SCHEDULED)
 
     # A condition and a dose given elsewhere on the patient (issue 14); the world loads no reference set.
-    from planner import conditions
+    from planner.conditions import records as conditions
     from planner.models import ConditionCode
 
     condition_code = ConditionCode.objects.create(

@@ -70,7 +70,7 @@ def test_the_walk_finds_every_kind_of_patient_page():
         "plans:sign",
         "plans:amend",
         "plans:record",
-        "outcomes:patient_summary",
+        "clinic:patient_summary",
     } <= names
 
 
@@ -95,7 +95,7 @@ def test_access_log_every_page_about_a_patient_writes_who_opened_it(world, name,
         ("patients:patient_list", {}, False),
         ("patients:patient_list", {"q": "World"}, False),
         ("patients:patient_list", {"q": "World"}, True),
-        ("outcomes:worklist", {}, False),
+        ("clinic:worklist", {}, False),
     ],
 )
 def test_access_log_a_list_page_writes_one_entry_naming_the_patients_shown(world, name, query, htmx):  # noqa: F811

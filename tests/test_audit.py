@@ -16,7 +16,7 @@ from django.urls import reverse
 from patients.audit import chain
 from patients.audit.models import AuditChainHead, AuditEvent
 from patients.audit.services import audit_record, verify_chain
-from planner import roles
+from planner.access import roles
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from patients.audit.csvsafe import safe_cell
 from planner import models as ref
-from planner.admin import resource_for
+from planner.reference.admin import resource_for
 from tests.planner.factories_reference import MuscleFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db

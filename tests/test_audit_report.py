@@ -16,7 +16,7 @@ from patients.audit.filters import AuditEventFilter
 from patients.audit.models import AuditEvent
 from patients.audit.services import audit_record
 from patients.models import Patient
-from planner import roles
+from planner.access import roles
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from patients.audit.models import AuditEvent
 from patients.audit.selectors import events_visible_to
 from patients.audit.services import audit_record, log_access
 from patients.models import Patient
-from planner import roles
+from planner.access import roles
 from tests.planner.factories_reference import MuscleFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from planner import models as ref
-from planner import services as plan_services
-from planner.reference_forms import VialSizesField
+from planner.plans import services as plan_services
+from planner.reference.forms import VialSizesField
 from tests.patients.factories import PatientFactory, PostureComponentFactory, VisitFactory
 
 pytestmark = pytest.mark.django_db
@@ -183,7 +183,7 @@ def test_csv_import_refuses_out_of_range_vial_sizes(client_for, reference, sizes
 def test_csv_import_accepts_the_strict_boolean_words(reference):
     from tablib import Dataset
 
-    from planner.admin import StrictBooleanWidget, resource_for
+    from planner.reference.admin import StrictBooleanWidget, resource_for
 
     for word, expected in [("yes", True), ("No", False), ("TRUE", True), ("0", False)]:
         data = Dataset().load(DOSE_HEADER + GOOD_ROW.replace(",1\n", f",{word}\n"), format="csv")

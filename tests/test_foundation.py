@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.db import DatabaseError
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from planner import roles
+from planner.access import roles
 
 PUBLIC_URL_NAMES = {"login", "healthz"}
 
@@ -25,7 +25,7 @@ def test_healthz_says_ok_when_the_database_answers(client, db):
 
 
 def test_healthz_says_unavailable_when_the_database_does_not_answer(client, db):
-    with mock.patch("planner.views.connection.cursor", side_effect=DatabaseError("connection refused")):
+    with mock.patch("planner.access.views.connection.cursor", side_effect=DatabaseError("connection refused")):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"

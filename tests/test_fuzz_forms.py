@@ -25,8 +25,8 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner import roles
-from planner.admin import ReferenceAdmin
+from planner.access import roles
+from planner.reference.admin import ReferenceAdmin
 from tests.factories import make_user
 from tests.security_world import world  # noqa: F401  (module fixture)
 

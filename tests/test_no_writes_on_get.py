@@ -1,10 +1,10 @@
 """Reading writes nothing: a GET of a key page changes no row, except the access log that patient pages keep.
 
 Derived rows (the worklist's due dates) are kept by the services that change what they derive from, in the
-same transaction (planner.services.session_sign, patients.services.visit_update, the reference admin), so a
+same transaction (planner.plans.services.session_sign, patients.services.visit_update, the reference admin), so a
 page only reads. The one write a page makes by design is the access entry: who saw which patients
 (patients.audit.services.log_access / log_list_access: the entry and the chain head). The session's idle
-renewal (at most once a minute, planner.middleware) is done by a first request before the pages are read.
+renewal (at most once a minute, planner.access.middleware) is done by a first request before the pages are read.
 """
 
 from datetime import timedelta
@@ -20,7 +20,6 @@ from patients.audit.models import AuditChainHead, AuditEvent
 from patients.models import Visit
 from planner.models import InjectionSession, Muscle, Product, ProductLimit
 from tests.patients.factories import PatientFactory, PostureComponentFactory, VisitFactory
-from tests.planner.factories_reference import shipped_reference  # noqa: F401 (a fixture)
 from tests.planner.outcomes_helpers import treated_visit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shipped_reference")]
@@ -63,13 +62,13 @@ def pages(clinic):
     patient, visit, draft = clinic["patient"], clinic["visit"], clinic["draft"]
     return {
         "home": (reverse("home"), False),
-        "worklist": (reverse("outcomes:worklist"), True),
-        "worklist, 8 weeks": (reverse("outcomes:worklist") + "?within=56", True),
+        "worklist": (reverse("clinic:worklist"), True),
+        "worklist, 8 weeks": (reverse("clinic:worklist") + "?within=56", True),
         "patient search": (reverse("patients:patient_list") + "?q=reader", True),
         "patient chart": (reverse("patients:patient_chart", args=[patient.pk]), True),
         "visit record": (reverse("patients:visit_detail", args=[visit.pk]), True),
         "plan editor": (reverse("plans:editor", args=[draft.pk]), True),
-        "clinic figures": (reverse("outcomes:figures"), False),
+        "clinic figures": (reverse("clinic:figures"), False),
         "reference": (reverse("reference:index"), False),
         "reference product": (reverse("reference:product", args=["ONA"]), False),
     }

@@ -18,7 +18,7 @@ import pytest
 from django.contrib import admin
 from django.db import transaction
 
-from planner.admin import ReferenceAdmin
+from planner.reference.admin import ReferenceAdmin
 from tests.security_world import PERSONAS, walk_urls, world  # noqa: F401  (module fixture)
 
 pytestmark = pytest.mark.django_db
@@ -79,13 +79,13 @@ MATRIX = {
     "plans:handout":                        ("signed",         L,   L,    403, 405,  200, 405,  200, 405,  403, 405),
     "plans:handout_pdf":                    ("signed",         L,   L,    403, 405,  200, 405,  200, 405,  403, 405),
     # Clinic overview: the worklist and summaries for both clinical roles, figures and exports for neurologists.
-    "outcomes:worklist":                    (None,             L,   L,    403, 405,  200, 405,  200, 405,  403, 405),
-    "outcomes:figures":                     (None,             L,   L,    403, 405,  403, 405,  200, 405,  403, 405),
-    "outcomes:exports":                     (None,             L,   L,    403, 405,  403, 405,  200, 405,  403, 405),
-    "outcomes:export_csv":                  ("export_kind",    L,   L,    403, 405,  403, 405,  400, 405,  403, 405),
-    "outcomes:patient_summary":             ("patient",        L,   L,    403, 405,  200, 405,  200, 405,  403, 405),
-    "outcomes:patient_summary_pdf":         ("patient",        L,   L,    403, 405,  200, 405,  200, 405,  403, 405),
-    "outcomes:patient_fhir":                ("patient",        L,   L,    403, 405,  200, 405,  200, 405,  403, 405),
+    "clinic:worklist":                    (None,             L,   L,    403, 405,  200, 405,  200, 405,  403, 405),
+    "clinic:figures":                     (None,             L,   L,    403, 405,  403, 405,  200, 405,  403, 405),
+    "clinic:exports":                     (None,             L,   L,    403, 405,  403, 405,  200, 405,  403, 405),
+    "clinic:export_csv":                  ("export_kind",    L,   L,    403, 405,  403, 405,  400, 405,  403, 405),
+    "clinic:patient_summary":             ("patient",        L,   L,    403, 405,  200, 405,  200, 405,  403, 405),
+    "clinic:patient_summary_pdf":         ("patient",        L,   L,    403, 405,  200, 405,  200, 405,  403, 405),
+    "clinic:patient_fhir":                ("patient",        L,   L,    403, 405,  200, 405,  200, 405,  403, 405),
     # The audit report: auditors (reference admins) only.
     "audit:report":                         (None,             L,   L,    403, 405,  403, 405,  403, 405,  200, 405),
     "audit:report_csv":                     (None,             L,   L,    403, 405,  403, 405,  403, 405,  200, 405),
@@ -133,7 +133,7 @@ MATRIX = {
 #   permission; the unnamed patterns redirect to a change page or answer 404 (the catch-all);
 ADMIN_SITE_INTERNALS = {"admin:jsi18n", "admin:password_change_done", "admin:view_on_site"}
 # - the views the admin generates for each registered model (named <app>_<model>_<view>). For the
-#   reference tables they all come from planner.admin.ReferenceAdmin, with the same permission checks
+#   reference tables they all come from planner.reference.admin.ReferenceAdmin, with the same permission checks
 #   and the same staff-only wrapper: the Muscle rows above cover them (and tests/test_no_hard_delete.py
 #   checks every reference table's delete view). For Django's own accounts, django-axes and django-otp,
 #   the rows above cover users, groups, one lockout table and the device table.

@@ -33,7 +33,7 @@ from tests.patients.factories import (
 pytestmark = pytest.mark.django_db
 
 # Every signed-in page: session, user, OTP device, the user's permissions (two) and groups (the nav
-# checks them). The session is renewed at most once a minute (planner.middleware), not on these requests.
+# checks them). The session is renewed at most once a minute (planner.access.middleware), not on these requests.
 MIDDLEWARE_AND_NAV = 6
 # Pages that log the access: the audit chain head (locked), the entry, the new head, in a transaction.
 AUDITED_ACCESS = 5
@@ -167,7 +167,7 @@ def test_the_audit_report_takes_the_same_queries_for_1_or_100_entries(client_for
 
 @pytest.mark.usefixtures("shipped_reference")
 def test_the_plan_editor_takes_the_same_queries_for_1_or_50_signed_sessions_and_1_or_12_rows(client_for, neurologist):
-    from planner import services
+    from planner.plans import services
 
     client = client_for("neurologist")
 

@@ -165,11 +165,11 @@ def test_no_store_on_every_page_and_file_for_a_signed_in_user(world):  # noqa: F
         checked[name] = response["Content-Type"].split(";")[0]
         assert "no-store" in response.get("Cache-Control", ""), f"{name} ({persona}) may be cached"
     csv = world.client("neurologist").get(
-        world.url("outcomes:export_csv", "export_kind"), {"date_from": "2020-01-01", "date_to": "2029-12-31"}
+        world.url("clinic:export_csv", "export_kind"), {"date_from": "2020-01-01", "date_to": "2029-12-31"}
     )
     assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
     assert "no-store" in csv["Cache-Control"]
-    for name in ("patients:patient_chart", "two_factor_setup", "plans:record_pdf", "outcomes:patient_fhir"):
+    for name in ("patients:patient_chart", "two_factor_setup", "plans:record_pdf", "clinic:patient_fhir"):
         assert name in checked
     assert {"application/pdf", "text/csv"} <= set(checked.values())
 
@@ -187,7 +187,7 @@ def test_sqlite_opens_write_transactions_immediate_with_a_busy_timeout():
 def test_sqlite_database_is_locked_gives_503_not_500(rf, nurse):
     from django.db import OperationalError
 
-    from planner.middleware import DatabaseBusyMiddleware
+    from planner.access.middleware import DatabaseBusyMiddleware
 
     def busy_view(request):
         raise OperationalError("database is locked")

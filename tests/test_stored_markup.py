@@ -25,7 +25,6 @@ from django.utils.html import conditional_escape
 from patients.models import Patient
 from patients.response import CycleResponse
 from patients.templatetags.patients_tags import web_address
-from planner.forms import PreparationForm
 from planner.models import (
     BillingCode,
     Caution,
@@ -38,6 +37,7 @@ from planner.models import (
     ResponsePolicy,
     VialPrice,
 )
+from planner.plans.forms import PreparationForm
 from tests.planner.factories_reference import (
     DoseFactory,
     LimitFactory,

@@ -9,8 +9,8 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from planner import roles
-from planner.two_factor import PENDING_KEY_SESSION_KEY
+from planner.access import roles
+from planner.access.two_factor import PENDING_KEY_SESSION_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -126,7 +126,7 @@ def test_two_factor_setup_view_refuses_a_password_only_session_even_without_the_
     from django.contrib.sessions.backends.db import SessionStore
     from django_otp.middleware import OTPMiddleware
 
-    from planner.two_factor import two_factor_setup
+    from planner.access.two_factor import two_factor_setup
 
     TOTPDevice.objects.create(user=nurse, name="phone", confirmed=True)
     request = rf.post(reverse("two_factor_setup"), {"token": "123456"})
@@ -208,7 +208,7 @@ def test_two_factor_first_enrolment_happens_once_even_when_two_race(rf, nurse):
     from django.contrib.sessions.backends.db import SessionStore
     from django_otp.middleware import OTPMiddleware
 
-    from planner.two_factor import _confirm_device
+    from planner.access.two_factor import _confirm_device
 
     request = rf.post(reverse("two_factor_setup"))
     request.user = nurse

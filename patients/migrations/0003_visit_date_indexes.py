@@ -1,4 +1,4 @@
-"""Indexes for the clinic worklist's visit queries (planner.worklist), on PostgreSQL and SQLite alike.
+"""Indexes for the clinic worklist's visit queries (planner.clinic.worklist), on PostgreSQL and SQLite alike.
 
 - ``visit_open_by_date``: the open visits (scheduled or in progress) in date order. Without it the
   worklist read all 100,000 visits of a large clinic to find the few thousand open ones.

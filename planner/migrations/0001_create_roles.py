@@ -1,7 +1,7 @@
 from django.db import migrations
 
-# Frozen as of this migration: planner.roles.ROLE_PERMISSIONS grows with later models, and its
-# post_migrate handler (planner.roles.sync_roles) grants the rest. Nothing here imports app code, so
+# Frozen as of this migration: planner.access.roles.ROLE_PERMISSIONS grows with later models, and its
+# post_migrate handler (planner.access.roles.sync_roles) grants the rest. Nothing here imports app code, so
 # what this migration does cannot change when the app does.
 ROLE_PERMISSIONS = {
     "Neurologist": [],

@@ -14,7 +14,7 @@ answer has no value (`is_labelled` is False) and carries the notes and sources o
 rows, so the check can say why. The answer keeps its row's verification flag: a check must present an
 unverified value as unverified, never as established.
 
-Plain data in, plain data out: no ORM, so `planner.safety` can use it directly.
+Plain data in, plain data out: no ORM, so `planner.rules.safety` can use it directly.
 """
 
 from dataclasses import dataclass, field

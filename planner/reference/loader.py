@@ -633,7 +633,7 @@ def load_reference(*, force=False, clinical_reference=CLINICAL_REFERENCE, curati
     with transaction.atomic():
         reports = [writer.load(table, rows[table]) for table in (*TABLES, *CYCLE_TABLES)]
         # The worklist's due dates follow the products' minimum intervals, and settle rows that have none yet.
-        from planner.worklist import resettle_due_dates
+        from planner.clinic.worklist import resettle_due_dates
 
         resettle_due_dates()
     return version, reports

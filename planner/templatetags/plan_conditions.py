@@ -2,7 +2,7 @@
 
 from django import template
 
-from planner.selectors import outside_doses
+from planner.plans.selectors import outside_doses
 
 register = template.Library()
 

@@ -6,8 +6,8 @@ Run by tests/bench/run.py against the seeded benchmark database, as
 - picks the pages: a name search, the chart of a patient with 40 visits, a fully recorded visit,
   the plan editor on a draft with 12 rows for a patient whose posture has 6 components (made here
   through the planner's services, as a neurologist would), the worklist and the audit report;
-- times planner.suggest plus planner.safety for that 6-component posture and 12-row plan over the
-  real reference inputs (planner.selectors.reference_inputs), with timeit;
+- times planner.rules.suggest plus planner.rules.safety for that 6-component posture and 12-row plan over the
+  real reference inputs (planner.plans.selectors.reference_inputs), with timeit;
 - records EXPLAIN ANALYZE of the patient search and worklist queries.
 """
 
@@ -34,8 +34,9 @@ from patients import services as patient_services  # noqa: E402
 from patients.demo import LONG_CHART_PREFIX, LONG_CHART_VISITS  # noqa: E402
 from patients.models import Patient, Visit  # noqa: E402
 from patients.posture import Finding  # noqa: E402
-from planner import safety, selectors, services, suggest  # noqa: E402
 from planner.models import InjectionSession, Muscle, Product  # noqa: E402
+from planner.plans import selectors, services  # noqa: E402
+from planner.rules import safety, suggest  # noqa: E402
 
 SEARCH_QUERY = "muller"
 # A 6-component posture (torticaput to the left with laterocaput, anterocollis, lateral shift,
@@ -189,7 +190,7 @@ def worklist_explain():
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from planner import worklist
+    from planner.clinic import worklist
 
     if connection.vendor != "postgresql":
         return "EXPLAIN plans are recorded on PostgreSQL only."
@@ -232,7 +233,7 @@ def main(out):
             "user": "neurologist",
             "url": url_or_none("plans:editor", session.pk),
         },
-        {"name": "worklist", "user": "neurologist", "url": url_or_none("outcomes:worklist")},
+        {"name": "worklist", "user": "neurologist", "url": url_or_none("clinic:worklist")},
         {"name": "audit report", "user": "refadmin", "url": url_or_none("audit:report")},
     ]
     result = {

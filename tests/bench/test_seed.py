@@ -8,10 +8,10 @@ from django.core.management import call_command
 
 from patients import demo
 from patients.models import Patient, Visit
-from planner import selectors
-from planner.demo import TOTAL_SHARE, seed_demo_sessions
+from planner.demo.sessions import TOTAL_SHARE, seed_demo_sessions
 from planner.models import Injection, InjectionSession, TreatmentDue
-from planner.safety import Level
+from planner.plans import selectors
+from planner.rules.safety import Level
 from tests.patients.conftest import TODAY
 
 pytestmark = pytest.mark.django_db

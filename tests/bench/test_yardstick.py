@@ -4,7 +4,7 @@ import pytest
 from django.test import override_settings
 from django.urls import NoReverseMatch, reverse
 
-from planner import roles
+from planner.access import roles
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ django.setup()
 from django.template.loader import render_to_string  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from planner import worklist  # noqa: E402
+from planner.clinic import worklist  # noqa: E402
 
 RUNS = 20
 
@@ -30,7 +30,7 @@ def main(out):
     for _ in range(RUNS + 1):
         started = time.perf_counter()
         data = worklist.clinic_worklist(today=today)
-        render_to_string("planner/outcomes/includes/worklist_lists.html", {"worklist": data, "can_book": True})
+        render_to_string("planner/clinic/includes/worklist_lists.html", {"worklist": data, "can_book": True})
         timings.append((time.perf_counter() - started) * 1000)
     timings = sorted(timings[1:])  # the first run warms the templates and the reference data
     result = {

@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 
 from patients.models import Visit
-from planner import roles
+from planner.access import roles
 from planner.models import InjectionSession, Product
 from tests.factories import make_user
 
@@ -104,7 +104,7 @@ def reference_pages(clinic):
 def test_no_page_has_a_serious_or_critical_axe_violation(browser, live_server, clinic, width):
     from django.contrib.auth.models import User
 
-    from planner import services
+    from planner.plans import services
 
     draft = services.session_start(
         visit=clinic["visit"], acting_user=User.objects.get(username="dr.axe"), copy_from=clinic["signed"]

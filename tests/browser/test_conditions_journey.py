@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from planner import roles
+from planner.access import roles
 from planner.models import InjectionSession
 from tests.factories import make_user
 from tests.patients.factories import PatientFactory, PostureComponentFactory, VisitFactory

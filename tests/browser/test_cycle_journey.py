@@ -8,7 +8,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from patients.response import CycleResponse
-from planner import roles
+from planner.access import roles
 from tests.cycle.helpers import signed
 from tests.factories import make_user
 from tests.patients.factories import PatientFactory, VisitFactory

@@ -13,8 +13,9 @@ import pytest
 from playwright.sync_api import expect
 
 from patients.models import Patient
-from planner import roles, services
+from planner.access import roles
 from planner.models import InjectionSession
+from planner.plans import services
 from tests.factories import make_user
 from tests.patients.factories import PatientFactory, VisitFactory
 from tests.planner.factories_reference import MuscleFactory, ProductFactory

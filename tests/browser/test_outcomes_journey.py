@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from planner import roles
+from planner.access import roles
 from tests.factories import make_user
 from tests.patients.factories import PatientFactory
 from tests.planner.outcomes_helpers import muscle, product, treated_visit

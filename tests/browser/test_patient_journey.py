@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from patients.scoring import TWSTRS_ITEMS
-from planner import roles
+from planner.access import roles
 from tests.factories import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -9,8 +9,9 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from planner import roles, services
+from planner.access import roles
 from planner.models import InjectionSession, Muscle, Product
+from planner.plans import services
 from tests.factories import make_user
 from tests.patients.factories import PatientFactory, PostureComponentFactory, VisitFactory
 from tests.planner.signing import prepare, sign_accepting_all

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from planner import roles
+from planner.access import roles
 from planner.models import InjectionSession, Product, ProductLimit
 from tests.factories import make_user
 from tests.patients.factories import PatientFactory, PostureComponentFactory, VisitFactory

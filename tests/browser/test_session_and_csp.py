@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from planner import roles
+from planner.access import roles
 from tests.factories import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

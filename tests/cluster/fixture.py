@@ -23,9 +23,9 @@ from django.utils import timezone  # noqa: E402
 from patients import services as patient_services  # noqa: E402
 from patients.models import Patient, Visit  # noqa: E402
 from patients.posture import Finding  # noqa: E402
-from planner import services  # noqa: E402
+from planner.clinic.worklist import clinic_worklist  # noqa: E402
 from planner.models import Muscle, Product, ProductLimit  # noqa: E402
-from planner.worklist import clinic_worklist  # noqa: E402
+from planner.plans import services  # noqa: E402
 
 PRODUCT = "ONA"
 # Five muscles on both sides, 230 U of Botox in all: under the labeled maximum of 400 U per session.

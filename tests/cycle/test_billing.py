@@ -1,10 +1,10 @@
-"""planner.billing: the claim lines of a signed session, pure (no database)."""
+"""planner.rules.billing: the claim lines of a signed session, pure (no database)."""
 
 from decimal import Decimal
 
 import pytest
 
-from planner.billing import Code, SessionFacts, billed_units, billing_record, session_cost
+from planner.rules.billing import Code, SessionFacts, billed_units, billing_record, session_cost
 
 CODES = [
     Code(

@@ -8,8 +8,8 @@ from django.core.management import call_command
 
 from patients import demo
 from patients.response import CycleResponse
-from planner.cycle_demo import DEMO_NOTE, seed_demo_prices, seed_demo_responses
-from planner.demo import seed_demo_sessions
+from planner.demo.cycle import DEMO_NOTE, seed_demo_prices, seed_demo_responses
+from planner.demo.sessions import seed_demo_sessions
 from planner.models import BillingCode, HandoutText, InjectionSession, ResponsePolicy, Verification, VialPrice
 from planner.reference.loader import load_reference
 

@@ -10,9 +10,9 @@ import pytest
 from django.urls import reverse
 
 from patients.response import CycleResponse
-from planner import services
-from planner.handout import handout_for_session, reading_grade
+from planner.documents.handout import handout_for_session, reading_grade
 from planner.models import BillingCode, HandoutText, Product, VialPrice
+from planner.plans import services
 from tests.cycle.helpers import cycle, signed
 from tests.patients.factories import PatientFactory, PostureAssessmentFactory, PostureComponentFactory, VisitFactory
 
@@ -264,7 +264,7 @@ def test_the_billing_csv_has_a_row_per_line_and_neutralises_formulas(client, neu
     code.save()
     client.force_login(neurologist)
     response = client.get(
-        reverse("outcomes:export_csv", args=["billing"]), {"date_from": "2026-01-01", "date_to": "2026-12-31"}
+        reverse("clinic:export_csv", args=["billing"]), {"date_from": "2026-01-01", "date_to": "2026-12-31"}
     )
     assert response.status_code == 200
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
@@ -355,9 +355,7 @@ def test_the_figures_show_drug_and_discarded_cost_per_month(client, neurologist,
     price.save()
     signed(VisitFactory(date=DAY + timedelta(days=3)), "ONA", ONA_ROWS, signer=neurologist)  # no vials: no cost
     client.force_login(neurologist)
-    page = client.get(
-        reverse("outcomes:figures"), {"date_from": "2026-03-01", "date_to": "2026-03-31"}
-    ).content.decode()
+    page = client.get(reverse("clinic:figures"), {"date_from": "2026-03-01", "date_to": "2026-03-31"}).content.decode()
     assert "Drug cost and discarded units, by month" in page
     assert "<td>1200.00 USD</td><td>600.00 USD</td><td>1200.00 USD</td>" in page
     assert "1 of 2 sessions had no price or no vials recorded" in page

@@ -1,9 +1,9 @@
-"""planner.titration: hints per muscle (never a dose change) and the secondary non-response flag; pure."""
+"""planner.rules.titration: hints per muscle (never a dose change) and the secondary non-response flag; pure."""
 
 from datetime import date
 from decimal import Decimal
 
-from planner.titration import (
+from planner.rules.titration import (
     CyclePoint,
     DoseRow,
     Event,

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from patients import services
 from patients.models import AdverseEvent, Patient, Visit
-from planner import roles
+from planner.access import roles
 from tests.factories import make_user
 from tests.patients.conftest import TODAY
 from tests.patients.factories import AdverseEventFactory, PatientFactory, TwstrsFactory, VisitFactory

@@ -10,7 +10,7 @@ import pytest
 from patients import dysphagia
 from patients.models import AdverseEvent, Patient
 from patients.selectors import has_prior_dysphagia
-from planner import safety
+from planner.rules import safety
 from tests.planner.test_safety import check, draft, row
 
 EVENTS = [
@@ -46,7 +46,7 @@ def test_the_chart_and_the_safety_check_agree_on_prior_dysphagia(baseline, event
     assert has_prior_dysphagia(patient, models) is expected  # the chart (and what the planner passes on)
 
     # The safety check sees the events as its own dataclasses, and the chart's answer as prior_dysphagia
-    # only for the baseline (as planner.selectors.history_inputs would pass were there no events).
+    # only for the baseline (as planner.plans.selectors.history_inputs would pass were there no events).
     history = safety.PatientHistory(
         adverse_events=tuple(
             safety.AdverseEvent(kind=kind, severity="moderate", date=date(2026, 3, 20), grade=grade)

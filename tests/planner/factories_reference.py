@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import factory
 
+from patients.sides import RelativeSide
 from planner import models as ref
 
 
@@ -59,7 +60,7 @@ class RuleFactory(SourcedFactory):
 
     pattern = factory.SubFactory(PatternFactory)
     muscle = factory.SubFactory(MuscleFactory)
-    side = ref.RelativeSide.IPSILATERAL
+    side = RelativeSide.IPSILATERAL
     priority = ref.SuggestionRule.Priority.PRIMARY
 
 

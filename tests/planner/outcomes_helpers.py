@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from planner.clinic.worklist import refresh_treatment_due
 from planner.models import Injection, InjectionSession, ProductLimit
-from planner.worklist import refresh_treatment_due
 from tests.patients.factories import AdverseEventFactory, PostureComponentFactory, TwstrsFactory, VisitFactory
 from tests.planner.factories_reference import LimitFactory, MuscleFactory, ProductFactory
 
@@ -62,7 +62,7 @@ def signed_session(visit, product, rows, *, signer, lot="L123", amends=None, rea
     session.signed_by = signer
     session.signed_at = timezone.make_aware(datetime.combine(visit.date, time(11)))
     session.save()
-    refresh_treatment_due([visit.patient_id])  # as signing does (planner.services.session_sign)
+    refresh_treatment_due([visit.patient_id])  # as signing does (planner.plans.services.session_sign)
     return session
 
 

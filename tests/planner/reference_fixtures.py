@@ -1,4 +1,4 @@
-"""Plain-data inputs for planner.suggest and planner.safety, built from the shipped clinical reference YAML.
+"""Plain-data inputs for planner.rules.suggest and planner.rules.safety, built from the shipped clinical reference YAML.
 
 This is what the ORM adapter will do later, done straight from the YAML so the pure functions are
 tested against the real reference data set. Values come from the YAML's fields; where the YAML
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from planner import policy
-from planner.safety import (
+from planner.rules import policy
+from planner.rules.safety import (
     Basis,
     Cautions,
     CumulativeLimit,
@@ -24,7 +24,7 @@ from planner.safety import (
     ScmReduction,
     figure_context_patterns,
 )
-from planner.suggest import CombinedPart, CombinedPattern, DoseRange, Product, Rule, Verification
+from planner.rules.suggest import CombinedPart, CombinedPattern, DoseRange, Product, Rule, Verification
 
 _REPO = Path(__file__).resolve().parents[2]
 # The repository's own copy first; the shared research copy (beside the checkout in CI) as a fallback.

@@ -5,9 +5,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from planner import selectors, services
 from planner.models import Product
-from planner.safety import Level
+from planner.plans import selectors, services
+from planner.rules.safety import Level
 
 OVERRIDE_REASON = "Test: the clinician's reason"
 

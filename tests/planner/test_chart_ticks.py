@@ -2,7 +2,7 @@
 
 from django.template.loader import render_to_string
 
-from planner.charts import RIGHT_PAD, WIDTH, axis_ticks
+from planner.documents.charts import RIGHT_PAD, WIDTH, axis_ticks
 
 
 def test_a_tick_label_at_the_right_edge_ends_at_its_tick_and_the_others_are_centred():

@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 
 from patients import demo as patients_demo
-from planner.demo import DEMO_CONDITIONS, DEMO_OUTSIDE_DOSES, seed_demo_conditions
+from planner.demo.sessions import DEMO_CONDITIONS, DEMO_OUTSIDE_DOSES, seed_demo_conditions
 from planner.models import OutsideToxinDose, PatientCondition
-from planner.selectors import session_findings
+from planner.plans.selectors import session_findings
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +41,8 @@ def test_without_a_recorder_nothing_is_seeded():
 
 
 def test_a_demo_patient_with_myasthenia_has_the_finding_in_a_new_plan(nurse, neurologist):
-    from planner import services
     from planner.models import Product
+    from planner.plans import services
     from tests.patients.factories import VisitFactory
 
     patients_demo.seed_demo_clinic(patients=40, seed=7, today=TODAY, recorded_by=nurse)

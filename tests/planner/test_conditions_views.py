@@ -7,9 +7,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from planner import conditions, services
+from planner.conditions import records as conditions
 from planner.models import ConditionCode, OutsideToxinDose, PatientCondition, Product
-from planner.selectors import session_findings
+from planner.plans import services
+from planner.plans.selectors import session_findings
 from tests.factories import make_user
 from tests.patients.factories import PatientFactory, PostureComponentFactory, VisitFactory
 from tests.planner.signing import prepare

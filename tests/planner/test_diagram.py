@@ -1,4 +1,7 @@
-"""The neck diagram (planner.diagram): pure, no database. Parsed back with ElementTree, as a PDF renderer would."""
+"""The neck diagram (planner.documents.diagram): pure, no database.
+
+Parsed back with ElementTree, as a PDF renderer would.
+"""
 
 import math
 import re
@@ -10,7 +13,7 @@ from django.template import Context, Template
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner.diagram import (
+from planner.documents.diagram import (
     CANVAS_WIDTH,
     DEEP_KEY,
     MUSCLE_VIEWS,

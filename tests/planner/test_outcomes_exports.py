@@ -47,7 +47,7 @@ def clinic(neurologist):
 
 
 def download(client, kind, date_from="2026-01-01", date_to="2026-03-31"):
-    url = reverse("outcomes:export_csv", args=[kind])
+    url = reverse("clinic:export_csv", args=[kind])
     return client.get(url, {"date_from": date_from, "date_to": date_to})
 
 
@@ -126,7 +126,7 @@ def test_an_unknown_export_is_refused(neuro_client, clinic):
 
 
 def test_the_export_page_offers_both_files_for_the_last_twelve_months(neuro_client):
-    html = neuro_client.get(reverse("outcomes:exports")).content.decode()
+    html = neuro_client.get(reverse("clinic:exports")).content.decode()
     assert 'value="2025-06-16"' in html and 'value="2026-06-15"' in html
-    assert reverse("outcomes:export_csv", args=["sessions"]) in html
-    assert reverse("outcomes:export_csv", args=["injections"]) in html
+    assert reverse("clinic:export_csv", args=["sessions"]) in html
+    assert reverse("clinic:export_csv", args=["injections"]) in html

@@ -13,7 +13,7 @@ import time_machine
 from django.urls import reverse
 
 from patients.models import AdverseEvent
-from planner.exports import LATERALITY, fhir_bundle
+from planner.clinic.exports import LATERALITY, fhir_bundle
 from tests.patients.factories import AdverseEventFactory, PatientFactory, TwstrsFactory, VisitFactory
 from tests.planner.outcomes_helpers import muscle, product, signed_session, treated_visit
 
@@ -240,7 +240,7 @@ def test_the_same_data_exports_to_the_same_identifiers(history):
 
 def test_the_download_is_fhir_json_named_after_the_patient(client, nurse, history):
     client.force_login(nurse)
-    response = client.get(reverse("outcomes:patient_fhir", args=[history.pk]))
+    response = client.get(reverse("clinic:patient_fhir", args=[history.pk]))
     assert response["Content-Type"] == "application/fhir+json"
     assert 'filename="treatment-record-FH000001-fhir-r4.json"' in response["Content-Disposition"]
     bundle = json.loads(response.content)

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from patients.models import AdverseEvent, Visit
-from planner.figures import Rate, clinic_figures, wilson_interval
+from planner.clinic.figures import Rate, clinic_figures, wilson_interval
 from tests.patients.factories import AdverseEventFactory, PatientFactory, VisitFactory
 from tests.planner.outcomes_helpers import muscle, product, treated_visit
 
@@ -112,9 +112,7 @@ def test_the_wilson_interval_matches_published_values():
 
 def test_the_figures_page_shows_each_product_in_its_units(client, neurologist, clinic):
     client.force_login(neurologist)
-    html = client.get(
-        reverse("outcomes:figures"), {"date_from": "2026-01-01", "date_to": "2026-06-30"}
-    ).content.decode()
+    html = client.get(reverse("clinic:figures"), {"date_from": "2026-01-01", "date_to": "2026-06-30"}).content.decode()
     assert "4 signed sessions for 3 patients" in html
     assert "150 U Botox" in html and "450 U Dysport" in html
     assert "1 of 2 (50%; 95% CI 9%–91%)" in html
@@ -123,7 +121,7 @@ def test_the_figures_page_shows_each_product_in_its_units(client, neurologist, c
 
 def test_a_bad_period_is_shown_at_the_field(client, neurologist):
     client.force_login(neurologist)
-    response = client.get(reverse("outcomes:figures"), {"date_from": "2026-06-30", "date_to": "2026-01-01"})
+    response = client.get(reverse("clinic:figures"), {"date_from": "2026-06-30", "date_to": "2026-01-01"})
     assert response.status_code == 400
     assert "The end date is before the start date." in response.content.decode()
 
@@ -132,7 +130,7 @@ def test_the_figures_page_takes_the_same_number_of_queries_however_many_sessions
     client, neurologist, clinic, django_assert_max_num_queries
 ):
     client.force_login(neurologist)
-    url = reverse("outcomes:figures")
+    url = reverse("clinic:figures")
     client.get(url)
     with CaptureQueriesContext(connection) as few:
         client.get(url)

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from patients.models import AdverseEvent
-from planner import charts
-from planner.history import last_sessions_with_events, patient_cycles
+from planner.documents import charts
+from planner.plans.history import last_sessions_with_events, patient_cycles
 from tests.patients.factories import AdverseEventFactory, PatientFactory, VisitFactory
 from tests.planner.outcomes_helpers import muscle, product, signed_session, treated_visit
 

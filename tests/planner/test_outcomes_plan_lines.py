@@ -1,4 +1,4 @@
-"""The line per visit on the chart and the visit page (planner.visit_summaries): what was injected, in which
+"""The line per visit on the chart and the visit page (planner.documents.visit_summaries): what was injected, in which
 product's units, with a link to the signed record; a draft; or an invitation to plan."""
 
 from datetime import date
@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from patients.models import Visit
+from planner.documents.visit_summaries import plan_summaries
 from planner.models import InjectionSession
-from planner.visit_summaries import plan_summaries
 from tests.patients.factories import PatientFactory, VisitFactory
 from tests.planner.outcomes_helpers import muscle, product, signed_session
 

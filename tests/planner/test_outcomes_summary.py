@@ -43,7 +43,7 @@ def patient(neurologist):
 
 def test_the_summary_lists_each_session_with_doses_in_its_products_units(client, nurse, patient):
     client.force_login(nurse)
-    response = client.get(reverse("outcomes:patient_summary", args=[patient.pk]))
+    response = client.get(reverse("clinic:patient_summary", args=[patient.pk]))
     html = response.content.decode()
     assert "ØDEGÅRD, Åse" in html
     assert "2 signed sessions from 01 Dec 2025 to 02 Mar 2026" in html
@@ -62,7 +62,7 @@ def test_the_summary_page_takes_a_fixed_number_of_queries(
     client, nurse, patient, neurologist, django_assert_max_num_queries
 ):
     client.force_login(nurse)
-    url = reverse("outcomes:patient_summary", args=[patient.pk])
+    url = reverse("clinic:patient_summary", args=[patient.pk])
     client.get(url)
     with CaptureQueriesContext(connection) as few:
         client.get(url)
@@ -86,7 +86,7 @@ def pdf_text(content, tmp_path):
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
 def test_the_pdf_is_the_same_summary_with_every_dose_labelled(client, nurse, patient, tmp_path):
     client.force_login(nurse)
-    response = client.get(reverse("outcomes:patient_summary_pdf", args=[patient.pk]))
+    response = client.get(reverse("clinic:patient_summary_pdf", args=[patient.pk]))
     assert response["Content-Type"] == "application/pdf"
     assert 'filename="treatment-summary-SUM00001-20260615.pdf"' in response["Content-Disposition"]
     assert response.content.startswith(b"%PDF")
@@ -104,7 +104,7 @@ def test_the_pdf_is_the_same_summary_with_every_dose_labelled(client, nurse, pat
 def test_the_pdf_of_a_patient_without_sessions_says_so(client, nurse, tmp_path):
     client.force_login(nurse)
     patient = PatientFactory(mrn="SUM00002")
-    response = client.get(reverse("outcomes:patient_summary_pdf", args=[patient.pk]))
+    response = client.get(reverse("clinic:patient_summary_pdf", args=[patient.pk]))
     assert response.content.startswith(b"%PDF")
     text = pdf_text(response.content, tmp_path)
     assert "No signed session." in text

@@ -7,7 +7,7 @@ import time_machine
 from django.urls import reverse
 
 from patients.audit.models import AuditEvent
-from planner import outcome_urls
+from planner.clinic import urls as outcome_urls
 from tests.patients.factories import PatientFactory
 from tests.planner.outcomes_helpers import muscle, product, treated_visit
 
@@ -32,18 +32,18 @@ def patient(neurologist):
 
 def urls(patient):
     return {
-        "outcomes:worklist": reverse("outcomes:worklist"),
-        "outcomes:figures": reverse("outcomes:figures"),
-        "outcomes:exports": reverse("outcomes:exports"),
-        "outcomes:export_csv": reverse("outcomes:export_csv", args=["sessions"]) + RANGE,
-        "outcomes:patient_summary": reverse("outcomes:patient_summary", args=[patient.pk]),
-        "outcomes:patient_summary_pdf": reverse("outcomes:patient_summary_pdf", args=[patient.pk]),
-        "outcomes:patient_fhir": reverse("outcomes:patient_fhir", args=[patient.pk]),
+        "clinic:worklist": reverse("clinic:worklist"),
+        "clinic:figures": reverse("clinic:figures"),
+        "clinic:exports": reverse("clinic:exports"),
+        "clinic:export_csv": reverse("clinic:export_csv", args=["sessions"]) + RANGE,
+        "clinic:patient_summary": reverse("clinic:patient_summary", args=[patient.pk]),
+        "clinic:patient_summary_pdf": reverse("clinic:patient_summary_pdf", args=[patient.pk]),
+        "clinic:patient_fhir": reverse("clinic:patient_fhir", args=[patient.pk]),
     }
 
 
-CLINICIANS = {"outcomes:worklist", "outcomes:patient_summary", "outcomes:patient_summary_pdf", "outcomes:patient_fhir"}
-NEUROLOGISTS = {"outcomes:figures", "outcomes:exports", "outcomes:export_csv"}
+CLINICIANS = {"clinic:worklist", "clinic:patient_summary", "clinic:patient_summary_pdf", "clinic:patient_fhir"}
+NEUROLOGISTS = {"clinic:figures", "clinic:exports", "clinic:export_csv"}
 EXPECTED = {
     **{(name, "nurse"): 200 for name in CLINICIANS},
     **{(name, "neurologist"): 200 for name in CLINICIANS | NEUROLOGISTS},
@@ -53,7 +53,7 @@ PERSONAS = ("anonymous", "no_role", "reference_admin", "nurse", "neurologist")
 
 
 def test_every_outcomes_url_is_covered_by_the_permission_tests():
-    assert {f"outcomes:{pattern.name}" for pattern in outcome_urls.urlpatterns} == CLINICIANS | NEUROLOGISTS
+    assert {f"clinic:{pattern.name}" for pattern in outcome_urls.urlpatterns} == CLINICIANS | NEUROLOGISTS
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -79,9 +79,9 @@ def test_the_pages_only_answer_get(client_for, patient, name, method):
 @pytest.mark.parametrize(
     ("name", "what"),
     [
-        ("outcomes:patient_summary", {"action": "view", "changes": {"opened": "treatment summary"}}),
-        ("outcomes:patient_summary_pdf", {"action": "export", "changes__export": "treatment summary PDF"}),
-        ("outcomes:patient_fhir", {"action": "export", "changes__export": "FHIR R4 bundle"}),
+        ("clinic:patient_summary", {"action": "view", "changes": {"opened": "treatment summary"}}),
+        ("clinic:patient_summary_pdf", {"action": "export", "changes__export": "treatment summary PDF"}),
+        ("clinic:patient_fhir", {"action": "export", "changes__export": "FHIR R4 bundle"}),
     ],
 )
 def test_each_patient_export_and_the_summary_are_in_the_audit_trail(client_for, patient, name, what):
@@ -102,10 +102,10 @@ def test_each_patient_export_and_the_summary_are_in_the_audit_trail(client_for, 
 def test_a_refused_export_writes_nothing_and_returns_no_data(client_for, patient):
     before = AuditEvent.objects.filter(action="export").count()
     for persona in ("no_role", "reference_admin"):
-        response = client_for(persona).get(urls(patient)["outcomes:patient_fhir"])
+        response = client_for(persona).get(urls(patient)["clinic:patient_fhir"])
         assert response.status_code == 403
         assert b"AB123456" not in response.content
-    assert client_for("nurse").get(urls(patient)["outcomes:export_csv"]).status_code == 403
+    assert client_for("nurse").get(urls(patient)["clinic:export_csv"]).status_code == 403
     assert AuditEvent.objects.filter(action="export").count() == before
 
 
@@ -124,5 +124,5 @@ def test_the_navigation_shows_each_link_to_its_roles(client_for):
 def test_the_chart_links_to_the_summary_and_exports_for_clinicians(client_for, patient):
     html = client_for("nurse").get(reverse("patients:patient_chart", args=[patient.pk])).content.decode()
     assert 'id="section-outcomes"' in html
-    assert reverse("outcomes:patient_fhir", args=[patient.pk]) in html
-    assert reverse("outcomes:patient_summary_pdf", args=[patient.pk]) in html
+    assert reverse("clinic:patient_fhir", args=[patient.pk]) in html
+    assert reverse("clinic:patient_summary_pdf", args=[patient.pk]) in html

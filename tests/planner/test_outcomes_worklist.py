@@ -8,8 +8,8 @@ import time_machine
 from django.urls import reverse
 
 from patients.models import Visit
-from planner import worklist
-from planner.worklist import LAPSED_AFTER_DAYS, USUAL_CYCLE_WEEKS, classify, clinic_worklist, due_for
+from planner.clinic import worklist
+from planner.clinic.worklist import LAPSED_AFTER_DAYS, USUAL_CYCLE_WEEKS, classify, clinic_worklist, due_for
 from tests.patients.factories import PatientFactory, PostureComponentFactory, TwstrsFactory, VisitFactory
 from tests.planner.outcomes_helpers import muscle, product, signed_session, treated_visit
 
@@ -87,7 +87,7 @@ def test_a_fractional_minimum_rounds_up_to_the_next_whole_day():
     ],
 )
 def test_classify_by_the_due_date_and_the_window(due_in, booked, group):
-    from planner.worklist import WorklistRow
+    from planner.clinic.worklist import WorklistRow
 
     due = due_for(last_session=TODAY + timedelta(days=due_in - 84), product_name="Dysport", minimum_weeks=12)
     row = WorklistRow(patient=None, due=due, booked=object() if booked else None)
@@ -200,15 +200,15 @@ def test_the_worklist_page_takes_the_same_number_of_queries_for_5_or_50_patients
 
     client.force_login(nurse)
     clinic(products, splenius, neurologist, 5)
-    client.get(reverse("outcomes:worklist"))
+    client.get(reverse("clinic:worklist"))
     cache.clear()  # the lists as worked out, not as cached (see the cache tests below)
     with CaptureQueriesContext(connection) as few:
-        response = client.get(reverse("outcomes:worklist"))
+        response = client.get(reverse("clinic:worklist"))
     assert response.status_code == 200
     clinic(products, splenius, neurologist, 45)
     cache.clear()
     with django_assert_max_num_queries(len(few.captured_queries)):
-        response = client.get(reverse("outcomes:worklist") + "?within=56")
+        response = client.get(reverse("clinic:worklist") + "?within=56")
     assert response.status_code == 200
     # Ten for the worklist (see the next test), the revision; the session, the user, its permissions and
     # groups; and five for the access entry naming the patients shown (the audit chain head, locked, the
@@ -219,7 +219,7 @@ def test_the_worklist_page_takes_the_same_number_of_queries_for_5_or_50_patients
 def test_the_worklist_page_lists_the_groups_with_book_links(client, nurse, products, splenius, neurologist):
     treated(products, splenius, neurologist, "DAXI", 100, mrn="DAX100", family_name="Østergaard")
     client.force_login(nurse)
-    html = client.get(reverse("outcomes:worklist")).content.decode()
+    html = client.get(reverse("clinic:worklist")).content.decode()
     assert "ØSTERGAARD" in html
     assert "16 days overdue" in html
     assert "clinic policy" in html
@@ -228,7 +228,7 @@ def test_the_worklist_page_lists_the_groups_with_book_links(client, nurse, produ
 
 def test_an_unknown_window_is_refused_at_the_field(client, nurse):
     client.force_login(nurse)
-    response = client.get(reverse("outcomes:worklist") + "?within=9")
+    response = client.get(reverse("clinic:worklist") + "?within=9")
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
     assert response.context["horizon_days"] == 14
@@ -291,7 +291,7 @@ def test_the_page_says_how_many_are_not_shown_and_keeps_lapsed_patients_out_of_t
         treated(products, splenius, neurologist, "ABO", days, mrn=f"OVER{days}")
     treated(products, splenius, neurologist, "ABO", 84 + LAPSED_AFTER_DAYS + 10, mrn="LAPSED")
     client.force_login(nurse)
-    html = client.get(reverse("outcomes:worklist")).content.decode()
+    html = client.get(reverse("clinic:worklist")).content.decode()
     assert "Showing 2 of 3 overdue, most overdue first" in html
     assert "OVER120" in html and "OVER100" in html and "OVER90" not in html
     overdue_table = html.split('id="overdue-table"')[1].split("</table>")[0]
@@ -415,19 +415,19 @@ def test_a_second_view_reuses_the_rendered_lists_until_something_changes(
 ):
     patient = treated(products, splenius, neurologist, "ABO", 80, mrn="CACHE1")  # due in 4 days
     client.force_login(nurse)
-    assert "CACHE1" in client.get(reverse("outcomes:worklist")).content.decode()
+    assert "CACHE1" in client.get(reverse("clinic:worklist")).content.decode()
     # The session, user, permissions, groups and the revision; five for the access entry (the cached lists
     # keep the patients they show, so each view still logs who was shown).
     with django_assert_max_num_queries(12):
-        html = client.get(reverse("outcomes:worklist")).content.decode()
+        html = client.get(reverse("clinic:worklist")).content.decode()
     assert "CACHE1" in html and "Book a visit" in html
     VisitFactory(patient=patient, date=TODAY + timedelta(days=6), status=Visit.Status.SCHEDULED)
-    html = client.get(reverse("outcomes:worklist")).content.decode()
+    html = client.get(reverse("clinic:worklist")).content.decode()
     assert "Nobody else is due in this window." in html
     assert html.split('id="booked-table"')[1].count("CACHE1") == 1
     patient.family_name = "Renamed"
     patient.save()
-    assert "RENAMED" in client.get(reverse("outcomes:worklist")).content.decode()
+    assert "RENAMED" in client.get(reverse("clinic:worklist")).content.decode()
 
 
 def test_the_cached_lists_follow_the_window_and_the_users_permission_to_book(
@@ -444,10 +444,10 @@ def test_the_cached_lists_follow_the_window_and_the_users_permission_to_book(
     )
     treated(products, splenius, neurologist, "ABO", 60, mrn="LATER1")  # due in 24 days
     client.force_login(nurse)
-    assert "LATER1" not in client.get(reverse("outcomes:worklist")).content.decode()
-    assert "LATER1" in client.get(reverse("outcomes:worklist") + "?within=28").content.decode()
+    assert "LATER1" not in client.get(reverse("clinic:worklist")).content.decode()
+    assert "LATER1" in client.get(reverse("clinic:worklist") + "?within=28").content.decode()
     client.force_login(reader)
-    html = client.get(reverse("outcomes:worklist") + "?within=28").content.decode()
+    html = client.get(reverse("clinic:worklist") + "?within=28").content.decode()
     assert "LATER1" in html and "Book a visit" not in html and "not booked" in html
 
 
@@ -456,9 +456,9 @@ def test_a_changed_minimum_interval_reaches_the_cached_page(client, nurse, produ
 
     treated(products, splenius, neurologist, "ABO", 80, mrn="REFCH1")
     client.force_login(nurse)
-    assert "days overdue" not in client.get(reverse("outcomes:worklist")).content.decode()
+    assert "days overdue" not in client.get(reverse("clinic:worklist")).content.decode()
     limit = ProductLimit.objects.get(product=products["ABO"], kind=ProductLimit.Kind.MIN_INTERVAL_WEEKS)
     limit.value = Decimal(10)
     limit.save()
     worklist.resettle_due_dates()  # as the admin does in the same transaction
-    assert "10 days overdue" in client.get(reverse("outcomes:worklist")).content.decode()
+    assert "10 days overdue" in client.get(reverse("clinic:worklist")).content.decode()

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from planner import services
 from planner.models import InjectionSession
+from planner.plans import services
 from tests.patients.factories import PatientFactory, VisitFactory
 from tests.planner.signing import prepare
 from tests.planner.test_plans import editor_post, muscle, plan, product, signed
@@ -221,7 +221,7 @@ def test_the_live_check_updates_the_status_line_and_the_diagram_out_of_band(
 
 
 def test_a_diagram_target_is_one_tab_stop_named_for_its_muscle_and_side_and_absent_once_planned():
-    from planner.diagram import DiagramMark, DiagramTarget, build_diagram
+    from planner.documents.diagram import DiagramMark, DiagramTarget, build_diagram
 
     targets = [
         DiagramTarget(muscle_code="TRAPEZIUS_UPPER", side="left", muscle_name="Trapezius", action="add:T:left"),

@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from patients.audit.models import AuditEvent
-from planner import services
 from planner.models import Injection, InjectionSession, Muscle, Product, SignedSessionError
+from planner.plans import services
 from tests.patients.factories import AdverseEventFactory, PatientFactory, PostureComponentFactory, VisitFactory
 from tests.planner.signing import prepare, sign_accepting_all
 
@@ -338,8 +338,8 @@ def test_the_live_check_takes_the_same_queries_for_1_or_12_rows(neuro_client, ne
 def test_the_editor_history_from_the_shared_sessions_is_the_history_loaded_on_its_own(neurologist):
     """The editor passes the sessions the safety checks loaded; the cycles must be the same as when
     last_sessions_with_events loads them itself, with what followed each."""
-    from planner.history import last_sessions_with_events
-    from planner.selectors import prior_sessions
+    from planner.plans.history import last_sessions_with_events
+    from planner.plans.selectors import prior_sessions
 
     patient = PatientFactory()
     for weeks in (60, 48, 36, 24, 12):
@@ -419,7 +419,7 @@ def test_the_suggestion_list_is_rendered_again_whenever_one_of_its_inputs_change
 
 def test_reference_inputs_are_reused_until_a_reference_row_changes(reference_admin, django_assert_max_num_queries):
     from planner.models import DoseGuideline
-    from planner.selectors import reference_inputs
+    from planner.plans.selectors import reference_inputs
 
     botox = product("ONA")
     first = reference_inputs(botox)
@@ -750,7 +750,7 @@ def test_the_editor_shows_the_last_session_and_what_followed(neuro_client, neuro
 
 
 def test_a_planned_interval_set_at_signing_drives_the_worklist(neuro_client, neurologist, visit):
-    from planner.worklist import clinic_worklist
+    from planner.clinic.worklist import clinic_worklist
 
     session = prepare(plan(visit, neurologist), neurologist)
     response = neuro_client.post(

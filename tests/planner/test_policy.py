@@ -1,8 +1,8 @@
-"""planner.policy: the clinic's classifications name real muscle groups, kinds and sources."""
+"""planner.rules.policy: the clinic's classifications name real muscle groups, kinds and sources."""
 
 from patients.models import AdverseEvent
-from planner import policy
 from planner.models import Muscle
+from planner.rules import policy
 from tests.planner.reference_fixtures import MUSCLES, REFERENCE
 
 

@@ -8,8 +8,8 @@ from django.urls import reverse
 from patients import colcap
 from patients.models import PostureAssessment
 from patients.posture import Contradiction, Finding, contradictions
-from planner.posture_rules import posture_contradictions
 from planner.reference.loader import build_rows, read_shipped
+from planner.reference.posture_rules import posture_contradictions
 from tests.patients.factories import VisitFactory
 
 SHIPPED = next(rows for table, rows in build_rows(*read_shipped()).items() if table.name == "PostureContradiction")

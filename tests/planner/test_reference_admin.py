@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from planner import models as ref
-from planner.admin import resource_for
+from planner.reference.admin import resource_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shipped_reference")]
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from patients import colcap
+from patients.sides import RelativeSide
 from planner import models as ref
 from planner.reference.dilution import strength
 from planner.reference.loader import FLAGS, read_shipped
@@ -78,7 +79,7 @@ def test_no_rule_suggests_a_shoulder_muscle_the_sources_do_not_name():
 
 def test_the_trapezius_conflict_in_torticaput_stays_unresolved_and_flagged():
     rule = ref.SuggestionRule.objects.get(pattern__code="TORTICAPUT", muscle__code="TRAPEZIUS_UPPER")
-    assert rule.side == ref.RelativeSide.UNRESOLVED
+    assert rule.side == RelativeSide.UNRESOLVED
     assert rule.needs_review
     assert "S17 says the trapezius turns the head to the opposite side" in rule.note
     assert set(rule.sources.values_list("code", flat=True)) == {"S6a", "S17"}

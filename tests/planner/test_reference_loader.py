@@ -6,6 +6,7 @@ import pytest
 import yaml
 from django.core.management import CommandError, call_command
 
+from patients.sides import RelativeSide
 from planner import models as ref
 from planner.reference.cycle_loader import read_cycle
 from planner.reference.loader import CLINICAL_REFERENCE, CURATION, ReferenceDataError, load_reference, read_shipped
@@ -97,7 +98,7 @@ def test_it_keeps_a_row_a_reference_admin_edited_and_reports_it(reference_admin)
 def test_a_rule_whose_side_an_admin_changed_is_kept_not_shipped_again_beside_it():
     load_reference()
     rule = ref.SuggestionRule.objects.get(pattern__code="TORTICAPUT", muscle__code="TRAPEZIUS_UPPER")
-    rule.side = ref.RelativeSide.IPSILATERAL  # a clinician resolved the conflict
+    rule.side = RelativeSide.IPSILATERAL  # a clinician resolved the conflict
     rule.save()
 
     _, reports = load_reference()

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from patients.sides import RelativeSide
 from planner import models as ref
 from tests.planner.factories_reference import (
     DoseFactory,
@@ -83,19 +84,19 @@ def test_a_rule_is_unique_per_pattern_muscle_and_side():
     rule = RuleFactory()
     refused_by_the_database(lambda: RuleFactory(pattern=rule.pattern, muscle=rule.muscle, side=rule.side))
     # The same muscle on the other side is a different rule.
-    RuleFactory(pattern=rule.pattern, muscle=rule.muscle, side=ref.RelativeSide.CONTRALATERAL)
+    RuleFactory(pattern=rule.pattern, muscle=rule.muscle, side=RelativeSide.CONTRALATERAL)
 
 
 def test_an_unresolved_side_must_be_flagged_for_review():
-    refused_by_the_database(lambda: RuleFactory(side=ref.RelativeSide.UNRESOLVED, needs_review=False))
-    RuleFactory(side=ref.RelativeSide.UNRESOLVED, needs_review=True)
+    refused_by_the_database(lambda: RuleFactory(side=RelativeSide.UNRESOLVED, needs_review=False))
+    RuleFactory(side=RelativeSide.UNRESOLVED, needs_review=True)
 
 
 def test_a_sagittal_pattern_takes_no_left_or_right_side():
     anterocollis = PatternFactory(
         code="ANTEROCOLLIS", name="Anterocollis", level="collis", plane="sagittal", directions="none"
     )
-    rule = RuleFactory.build(pattern=anterocollis, muscle=MuscleFactory(), side=ref.RelativeSide.IPSILATERAL)
+    rule = RuleFactory.build(pattern=anterocollis, muscle=MuscleFactory(), side=RelativeSide.IPSILATERAL)
     with pytest.raises(ValidationError) as error:
         rule.full_clean()
     assert "use bilateral" in error.value.message_dict["side"][0]

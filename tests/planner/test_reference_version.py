@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 from planner import models as ref
-from planner import selectors
+from planner.plans import selectors
 from planner.reference import version
 from planner.reference.loader import load_reference
 from tests.planner.factories_reference import LimitFactory, ProductFactory, SourceFactory

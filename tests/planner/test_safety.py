@@ -1,4 +1,7 @@
-"""planner.safety: every finding has a test that raises it and one that does not, with the shipped reference data."""
+"""planner.rules.safety: every finding has a test that raises it and one that does not.
+
+With the shipped reference data.
+"""
 
 import re
 from dataclasses import replace
@@ -9,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner import safety
-from planner.safety import (
+from planner.rules import safety
+from planner.rules.safety import (
     AdverseEvent,
     Cautions,
     DraftSession,
@@ -23,7 +26,7 @@ from planner.safety import (
     SignedSession,
     check_session,
 )
-from planner.suggest import PostureComponent, Verification
+from planner.rules.suggest import PostureComponent, Verification
 from tests.planner.reference_fixtures import (
     CAUTIONS,
     COMBINED_PATTERNS,

@@ -1,4 +1,4 @@
-"""Every finding planner.safety can give, word for word, in eight plans that between them raise each one.
+"""Every finding planner.rules.safety can give, word for word, in eight plans that between them raise each one.
 
 A clinician reads these texts at the signing gate: a changed number, unit, source or level in one of
 them is a changed instruction, so each finding is pinned whole (level, code, key, message, rule,
@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from planner.safety import (
+from planner.rules.safety import (
     AdverseEvent,
     Basis,
     Cautions,
@@ -27,7 +27,7 @@ from planner.safety import (
     SignedSession,
     check_session,
 )
-from planner.suggest import DoseRange, PostureComponent, Product
+from planner.rules.suggest import DoseRange, PostureComponent, Product
 
 BOTOX = Product(code="ONA", name="Botox")
 DYSPORT = Product(code="ABO", name="Dysport")
@@ -248,7 +248,7 @@ def whole(finding):
     )
 
 
-# Every code planner.safety gives (a code added to it is added here, with a scenario that raises it).
+# Every code planner.rules.safety gives (a code added to it is added here, with a scenario that raises it).
 CATALOGUED = frozenset(
     [
         "ANTERIOR_NECK_BILATERAL",
@@ -966,7 +966,7 @@ def test_the_scenarios_raise_every_catalogued_finding():
 
 
 def test_the_catalogue_names_every_finding_code_planner_safety_defines():
-    from planner import safety
+    from planner.rules import safety
 
     defined = {
         value

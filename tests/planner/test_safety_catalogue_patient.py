@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from planner.safety import AdverseEvent, CumulativeLimit, Limit, OutsideDose, PatientHistory, ProductLimits
+from planner.rules.safety import AdverseEvent, CumulativeLimit, Limit, OutsideDose, PatientHistory, ProductLimits
 from tests.planner.test_safety_conditions import BOTOX, DYSPORT, VISIT, check, condition, posture, row
 
 PINNED = frozenset(

@@ -1,4 +1,4 @@
-"""planner.safety, issue 14: the patient's conditions and medicines, age, earlier reactions, toxin given
+"""planner.rules.safety, issue 14: the patient's conditions and medicines, age, earlier reactions, toxin given
 elsewhere and every reference caution, checked against the shipped reference set (pure: no database)."""
 
 from datetime import date, timedelta
@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner import safety
-from planner.caution_inputs import CAUTION_FIELDS, SCM_CAP_PREFIX, build_cautions
 from planner.reference.loader import build_rows, read_shipped
-from planner.safety import (
+from planner.rules import safety
+from planner.rules.caution_inputs import CAUTION_FIELDS, SCM_CAP_PREFIX, build_cautions
+from planner.rules.safety import (
     AdverseEvent,
     Condition,
     DraftSession,
@@ -23,7 +23,7 @@ from planner.safety import (
     SignedSession,
     check_session,
 )
-from planner.suggest import CombinedPart, CombinedPattern, PostureComponent, Product
+from planner.rules.suggest import CombinedPart, CombinedPattern, PostureComponent, Product
 
 SHIPPED = {table.name: rows for table, rows in build_rows(*read_shipped()).items()}
 CAUTION_ROWS = [row for row in SHIPPED["Caution"] if row["is_active"]]

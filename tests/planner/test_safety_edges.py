@@ -1,4 +1,4 @@
-"""planner.safety at its edges: ties, several rows or contexts, missing inputs, and the number and
+"""planner.rules.safety at its edges: ties, several rows or contexts, missing inputs, and the number and
 duration formats. Database-free, so `make mutation` runs them.
 
 Each test pins a behaviour a changed rule would alter: which of two equal figures is cited, that
@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from planner.safety import (
+from planner.rules.safety import (
     AdverseEvent,
     Basis,
     Cautions,
@@ -30,7 +30,7 @@ from planner.safety import (
     _format_days,
     check_session,
 )
-from planner.suggest import DoseRange, PostureComponent, Product, format_number
+from planner.rules.suggest import DoseRange, PostureComponent, Product, format_number
 
 BOTOX = Product(code="ONA", name="Botox")
 DYSPORT = Product(code="ABO", name="Dysport")

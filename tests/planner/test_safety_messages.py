@@ -1,4 +1,4 @@
-"""planner.safety's newer rules word for word: reconstitution age, a median far exceeded, figures limited to a
+"""planner.rules.safety's newer rules word for word: reconstitution age, a median far exceeded, figures limited to a
 context, the usual SCM dose and how raw input is quoted back. Database-free, so `make mutation` runs them.
 
 The exact texts matter: a clinician reads them at the signing gate, and a changed number or unit in a
@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from planner.safety import (
+from planner.rules.safety import (
     Basis,
     Cautions,
     DraftSession,
@@ -24,7 +24,7 @@ from planner.safety import (
     check_session,
     figure_context_patterns,
 )
-from planner.suggest import DoseRange, PostureComponent, Product, lower_first
+from planner.rules.suggest import DoseRange, PostureComponent, Product, lower_first
 
 BOTOX = Product(code="ONA", name="Botox")
 VISIT = dt.date(2026, 6, 3)

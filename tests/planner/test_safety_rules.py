@@ -1,4 +1,4 @@
-"""planner.safety rule by rule for every product: a table of doses at 1x, 2x and 10x the usual figure, every
+"""planner.rules.safety rule by rule for every product: a table of doses at 1x, 2x and 10x the usual figure, every
 limit exactly at, just under and just over its value, and histories in any order.
 
 The reference values are written here (not loaded from the shipped data), so each expected level can be
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner.safety import (
+from planner.rules.safety import (
     Cautions,
     CumulativeLimit,
     DraftSession,
@@ -26,7 +26,7 @@ from planner.safety import (
     SignedSession,
     check_session,
 )
-from planner.suggest import DoseRange, PostureComponent, Product
+from planner.rules.suggest import DoseRange, PostureComponent, Product
 
 VISIT = dt.date(2026, 6, 3)
 NOW = dt.datetime(2026, 6, 3, 10, 0, tzinfo=dt.UTC)

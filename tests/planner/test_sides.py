@@ -5,8 +5,8 @@ import ast
 from pathlib import Path
 
 from patients import sides
-from planner import safety, suggest
 from planner.models import Injection, PatternComponent, SuggestionRule
+from planner.rules import safety, suggest
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from patients.services import patient_deactivate
-from planner import selectors, services
 from planner.models import FindingAcknowledgement, InjectionSession, Muscle, Product, ProductLimit
-from planner.safety import Level
-from planner.services import _finding_record
+from planner.plans import selectors, services
+from planner.plans.services import _finding_record
+from planner.rules.safety import Level
 from tests.patients.factories import PatientFactory, VisitFactory
 from tests.planner.factories_reference import DoseFactory, LimitFactory, MuscleFactory, ProductFactory, SourceFactory
 from tests.planner.signing import OVERRIDE_REASON, prepare
@@ -325,7 +325,7 @@ def test_an_override_acknowledgement_without_a_reason_cannot_be_stored(reference
 
 def test_overrides_are_audited_and_counted_on_the_clinic_figures(reference, neurologist):
     from patients.audit.models import AuditEvent
-    from planner.figures import clinic_figures
+    from planner.clinic.figures import clinic_figures
 
     session = daxxify_plan(neurologist, 280)
     services.session_sign(

@@ -1,4 +1,4 @@
-"""planner.suggest: candidate muscles from a posture, checked against the shipped reference data.
+"""planner.rules.suggest: candidate muscles from a posture, checked against the shipped reference data.
 
 The expected candidates below were written by hand from the YAML's rules table (not computed
 from it), for every Col-Cap pattern and for the combinations the clinic sees most.
@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from patients.colcap import COMPONENTS, Direction
-from planner.suggest import (
+from planner.rules.suggest import (
     PRESELECTABLE,
     CombinedPart,
     CombinedPattern,

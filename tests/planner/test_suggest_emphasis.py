@@ -1,7 +1,7 @@
-"""planner.suggest, issue 14: priorities come from the recorded patterns' own rules, unverified primaries are
+"""planner.rules.suggest, issue 14: priorities come from the recorded patterns' own rules, unverified primaries are
 said aloud, and an unresolved side says why (pure: the shipped rules, no database)."""
 
-from planner.suggest import PostureComponent, Priority, Rule, Side, suggest_muscles, suggestion_notes
+from planner.rules.suggest import PostureComponent, Priority, Rule, Side, suggest_muscles, suggestion_notes
 from tests.planner.reference_fixtures import COMBINED_PATTERNS, RULES
 
 

@@ -1,4 +1,4 @@
-"""planner.suggest, rule by rule: the limits, orders, texts and side resolutions that mutation testing
+"""planner.rules.suggest, rule by rule: the limits, orders, texts and side resolutions that mutation testing
 (`make mutation`, docs/mutation.md) showed the table tests in test_suggest.py leave unpinned.
 
 Pure: small hand-made rules tables, no reference data and no database.
@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from patients.colcap import BY_CODE as COLCAP_BY_CODE
 from patients.colcap import COMPONENTS, Direction
-from planner import suggest as suggest_module
-from planner.suggest import (
+from planner.rules import suggest as suggest_module
+from planner.rules.suggest import (
     VERIFICATION_RANK,
     CombinedPart,
     CombinedPattern,

@@ -7,7 +7,7 @@ from itertools import product as cartesian
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner.totals import PREPARED, SMALLEST, vials_for_dose
+from planner.rules.totals import PREPARED, SMALLEST, vials_for_dose
 
 BOTOX = [Decimal(50), Decimal(100), Decimal(200)]
 DYSPORT = [Decimal(300), Decimal(500)]

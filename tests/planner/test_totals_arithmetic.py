@@ -1,4 +1,4 @@
-"""The session arithmetic every page and check shares (planner.totals): dose totals, volume per site,
+"""The session arithmetic every page and check shares (planner.rules.totals): dose totals, volume per site,
 and the totals under a plan. Pure functions over plain data, so properties over many inputs."""
 
 from decimal import Decimal
@@ -6,9 +6,9 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner import safety
-from planner.suggest import Product
-from planner.totals import VOLUME_SHOWN_TO, dose_total, plan_totals, volume_per_site
+from planner.rules import safety
+from planner.rules.suggest import Product
+from planner.rules.totals import VOLUME_SHOWN_TO, dose_total, plan_totals, volume_per_site
 
 doses = st.decimals(min_value=Decimal("0.01"), max_value=Decimal(5000), places=2)
 strengths = st.decimals(min_value=Decimal("0.5"), max_value=Decimal(5000), places=2)

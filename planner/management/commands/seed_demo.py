@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from patients.demo import MRN_PREFIX, seed_demo_clinic
-from planner.cycle_demo import seed_demo_prices, seed_demo_responses
-from planner.demo import seed_demo_conditions, seed_demo_sessions
+from planner.demo.cycle import seed_demo_prices, seed_demo_responses
+from planner.demo.sessions import seed_demo_conditions, seed_demo_sessions
 from planner.models import Product
 
 

@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from planner import roles
+from planner.access import roles
 
 # Demo accounts for a local run. Their passwords are printed and therefore public:
 # the command refuses to create them on a production configuration.

@@ -1,0 +1,1 @@
+"""Conditions, medicines and toxin given elsewhere on the patient record."""

@@ -1,0 +1,1 @@
+"""The end of a treatment cycle: the response, the after-care handout, billing and costs."""
