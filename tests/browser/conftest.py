@@ -3,12 +3,28 @@
 import os
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
 # inside one unless told the test knows what it is doing.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
+
+
+class OneRequestAtATimeServer(WSGIServer):
+    """The live server answers one request at a time. On in-memory SQLite its thread shares the test's one
+    connection (pytest-django's live_server passes it over), and two requests at once on that connection,
+    say a page and its live safety check, failed with "bad parameter or other API misuse". Django's
+    server closes each connection when it is not threaded, so the browser's requests queue, none is lost."""
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connections_override = connections_override
+
+
+LiveServerThread.server_class = OneRequestAtATimeServer
 
 
 @pytest.fixture(scope="session")
