@@ -23,11 +23,9 @@ says which, with wrk's error counts: timeouts of a slow page are data); it is 1 
 answer 200 before its measurement.
 """
 
-import http.cookiejar
 import json
 import os
 import platform
-import re
 import secrets
 import shutil
 import subprocess
@@ -38,6 +36,8 @@ import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+
+from tests.bench.signin import NoRedirect, signed_in_cookies
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -176,27 +176,9 @@ def postgres_version():
 # --- HTTP ---
 
 
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
 def sign_in(username):
-    """A session cookie from the real login form (CSRF token and all); django-axes sees a normal sign-in."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
-    page = opener.open(f"{BASE}/accounts/login/", timeout=30).read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    data = urllib.parse.urlencode(
-        {"username": username, "password": PASSWORDS[username], "csrfmiddlewaretoken": token}
-    ).encode()
-    request = urllib.request.Request(f"{BASE}/accounts/login/", data=data, headers={"Referer": f"{BASE}/"})
-    try:
-        opener.open(request, timeout=30)
-        raise SystemExit(f"Signing in as {username} did not redirect: wrong password or a locked account?")
-    except urllib.error.HTTPError as response:
-        if response.code != 302 or "/accounts/login/" in (response.headers.get("Location") or ""):
-            raise SystemExit(f"Signing in as {username} failed (HTTP {response.code}).") from None
+    """A session cookie from the real login form, one per wrk connection (each its own clinic session)."""
+    jar = signed_in_cookies(BASE, username, PASSWORDS[username])
     session = next((cookie.value for cookie in jar if cookie.name == "sessionid"), None)
     if not session:
         raise SystemExit(f"Signing in as {username} gave no session cookie.")

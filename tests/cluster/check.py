@@ -19,7 +19,6 @@ Prints PASS or FAIL for each check and exits 1 if any failed (2 if the setup its
 """
 
 import html.parser
-import http.cookiejar
 import json
 import os
 import re
@@ -35,6 +34,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from tests.bench.signin import NoRedirect, signed_in_cookies
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -163,11 +164,6 @@ class Server:
 # --- HTTP through the real forms ---
 
 
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
 def request(server, path, cookie, data=None):
     """(status, body, headers) of one request, redirects not followed."""
     headers = {"Cookie": cookie, "Accept": "text/html", "Referer": f"{server.base}/"}
@@ -238,20 +234,7 @@ def submit(server, path, cookie, having, changes):
 
 
 def sign_in(server, username):
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
-    page = opener.open(f"{server.base}/accounts/login/", timeout=30).read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    data = urllib.parse.urlencode(
-        {"username": username, "password": PASSWORDS[username], "csrfmiddlewaretoken": token}
-    ).encode()
-    login = urllib.request.Request(f"{server.base}/accounts/login/", data=data, headers={"Referer": f"{server.base}/"})
-    try:
-        opener.open(login, timeout=30)
-        raise SystemExit(f"Signing in as {username} on {server.name} did not redirect.")
-    except urllib.error.HTTPError as response:
-        if response.code != 302 or "/accounts/login/" in (response.headers.get("Location") or ""):
-            raise SystemExit(f"Signing in as {username} on {server.name} failed (HTTP {response.code}).") from None
+    jar = signed_in_cookies(server.base, username, PASSWORDS[username])
     return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
 
 
