@@ -28,6 +28,7 @@ from django.db import models, transaction
 
 from patients import colcap
 from planner import models as ref
+from planner.reference import version as reference_version
 
 HERE = Path(__file__).resolve().parent
 CLINICAL_REFERENCE = HERE / "clinical-reference.yaml"
@@ -611,11 +612,31 @@ class _Writer:
         except ValidationError as error:
             raise ReferenceDataError(f"{where}: {error.message_dict}") from None
         instance._change_reason = self.reason
+        if created and related_rows:
+            self.create_with_relations(instance, related_rows)
+            return
         instance.save()
         for name, wanted in related_rows.items():
-            if created or sorted(item.code for item in getattr(instance, name).all()) != values[name]:
+            if sorted(item.code for item in getattr(instance, name).all()) != values[name]:
                 instance._change_reason = self.reason
                 getattr(instance, name).set(wanted)
+
+    @staticmethod
+    def create_with_relations(instance, related_rows):
+        """A new row and its links (sources, muscles) as one history record and one audit entry, taken once
+        the links are in place, rather than a "created" record without them and a "changed" one adding them:
+        half the history and audit writes on a first load, and the creation record shows the whole row."""
+        instance.skip_history_when_saving = True
+        try:
+            instance.save()
+            for name, wanted in related_rows.items():
+                getattr(instance, name).set(wanted)
+        finally:
+            del instance.skip_history_when_saving
+        # simple-history records a creation from post_save; the signal is sent again now that the row is whole.
+        models.signals.post_save.send(
+            sender=type(instance), instance=instance, created=True, update_fields=None, raw=False, using=instance._state.db
+        )
 
 
 def load_reference(*, force=False, clinical_reference=CLINICAL_REFERENCE, curation=CURATION):
@@ -631,7 +652,8 @@ def load_reference(*, force=False, clinical_reference=CLINICAL_REFERENCE, curati
     rows |= more_rows
     writer = _Writer(force=force, reason=f"loadreference {version}")
     with transaction.atomic():
-        reports = [writer.load(table, rows[table]) for table in (*TABLES, *CYCLE_TABLES)]
+        with reference_version.bumped_once():
+            reports = [writer.load(table, rows[table]) for table in (*TABLES, *CYCLE_TABLES)]
         # The worklist's due dates follow the products' minimum intervals, and settle rows that have none yet.
         from planner.clinic.worklist import resettle_due_dates
 

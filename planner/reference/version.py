@@ -12,6 +12,8 @@ loader, the admin and the CSV import all bump it; none of them writes reference 
 """
 
 import itertools
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -20,6 +22,7 @@ from planner.models import ReferenceVersion
 
 ROW = 1
 _tokens = itertools.count(1)
+_bump_deferred = ContextVar("reference_version_bump_deferred", default=False)
 
 
 class _UncommittedChange:
@@ -45,11 +48,30 @@ def current():
 
 def bump(**_signal_kwargs):
     """value = value + 1, in the current transaction. Accepts (and ignores) a signal's arguments."""
+    if _bump_deferred.get():
+        return
     if not ReferenceVersion.objects.filter(pk=ROW).update(value=F("value") + 1):
         # The migration creates the row; a test database flushed between tests has none.
         ReferenceVersion.objects.get_or_create(pk=ROW, defaults={"value": 1})
     if connection.in_atomic_block and _pending() is None:
         transaction.on_commit(_UncommittedChange())
+
+
+@contextmanager
+def bumped_once():
+    """The reference writes inside bump the version once, when they are all done, in the same transaction
+    (which must be open): loading the shipped set writes hundreds of rows, and a bump for each save and
+    link change was a third of its queries. Nothing inside may read the reference inputs through the cache:
+    until the bump, the version still names the data as it was. An error inside skips the bump; the
+    transaction it raises through rolls the writes back."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("bumped_once() needs an open transaction: the writes and their bump commit together.")
+    token = _bump_deferred.set(True)
+    try:
+        yield
+    finally:
+        _bump_deferred.reset(token)
+    bump()
 
 
 def _pending():

@@ -80,6 +80,19 @@ def test_loaded_rows_record_the_load_in_their_history():
     assert {record.history_change_reason for record in rule.history.all()} == {"loadreference 0.1-draft"}
 
 
+def test_a_new_row_gets_one_creation_record_with_its_sources_and_one_audit_entry():
+    from patients.audit.models import AuditEvent
+
+    load_reference()
+    rule = ref.SuggestionRule.objects.get(pattern__code="TORTICAPUT", muscle__code="SCM")
+    (record,) = rule.history.all()
+    assert record.history_type == "+"
+    shipped_sources = {source.pk for source in rule.sources.all()}
+    assert shipped_sources and {link.source_id for link in record.sources.all()} == shipped_sources
+    entries = AuditEvent.objects.filter(object_type="planner.suggestionrule", object_id=str(rule.pk))
+    assert [entry.action for entry in entries] == [AuditEvent.Action.CREATE]
+
+
 def test_it_keeps_a_row_a_reference_admin_edited_and_reports_it(reference_admin):
     run_command()
     dose = ref.DoseGuideline.objects.get(product__code="ABO", muscle__code="SCM", kind="trial_observed")

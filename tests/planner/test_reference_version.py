@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 from planner import models as ref
 from planner.plans import selectors
@@ -127,6 +127,25 @@ def test_reference_version_loadreference_bumps_it(committed):
     before = version.current()
     committed(load_reference)
     assert version.current() > before
+
+
+def test_reference_version_loadreference_bumps_it_once_for_the_whole_set(committed):
+    before = version.current()
+    committed(load_reference)
+    assert version.current() == before + 1
+
+
+def test_reference_version_bumped_once_needs_a_transaction_and_bumps_not_at_all_on_an_error(monkeypatch):
+    with monkeypatch.context() as outside_a_transaction:
+        outside_a_transaction.setattr(connections["default"], "in_atomic_block", False)
+        with pytest.raises(RuntimeError, match="open transaction"), version.bumped_once():
+            pass
+    with transaction.atomic():
+        before = version.current()
+        with pytest.raises(ValueError), version.bumped_once():
+            SourceFactory(code="X2")
+            raise ValueError("the load failed")
+        assert version.current() == before
 
 
 def test_reference_version_a_number_reused_after_a_rolled_back_savepoint_does_not_find_its_inputs():
