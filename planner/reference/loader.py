@@ -635,7 +635,12 @@ class _Writer:
             del instance.skip_history_when_saving
         # simple-history records a creation from post_save; the signal is sent again now that the row is whole.
         models.signals.post_save.send(
-            sender=type(instance), instance=instance, created=True, update_fields=None, raw=False, using=instance._state.db
+            sender=type(instance),
+            instance=instance,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using=instance._state.db,
         )
 
 
