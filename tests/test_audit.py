@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
+from django.test import override_settings
 from django.urls import reverse
 
 from patients.audit import chain
@@ -239,11 +240,13 @@ def unkeyed_chain(events):
 
 
 def run_keyed_chain_migration():
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
+    from django.db.migrations.loader import MigrationLoader
 
     migration = importlib.import_module("patients.audit.migrations.0002_keyed_chain")
-    state = MigrationExecutor(connection).loader.project_state(("audit", "0002_keyed_chain"))
+    # The models as that migration saw them, read from the migration files even when the test database
+    # was built from the models (`make test` on SQLite runs with --no-migrations).
+    with override_settings(MIGRATION_MODULES={}):
+        state = MigrationLoader(None, ignore_no_migrations=True).project_state(("audit", "0002_keyed_chain"))
     migration.reseal(state.apps, None)
 
 
