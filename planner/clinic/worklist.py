@@ -6,7 +6,8 @@ A patient is due on the date of their last signed session plus an interval:
 2. otherwise the minimum re-treatment interval of the product given last time, the most
    conservative labelled value (``Product.effective_limit``; Botox: 10 weeks in the EU-type label);
 3. otherwise, for a product with no labelled minimum (Daxxify in the shipped data), the clinic's
-   usual cycle of ``USUAL_CYCLE_WEEKS``, marked as clinic policy so nobody mistakes it for a label.
+   usual cycle (the ``usual_cycle_weeks`` PolicySetting, 12 weeks shipped), marked as clinic policy so
+   nobody mistakes it for a label.
 
 The earliest date is always the last session plus the labelled minimum: a booking before it is
 flagged, because the plan would raise the interval safety warning. "Booked" means an open visit
@@ -17,9 +18,12 @@ At clinic scale the page stays short and useful:
 
 - each list (overdue, due, booked) shows the most urgent ``LIST_LIMIT`` rows (most overdue, soonest due,
   earliest booking) with the true count beside it;
-- a patient whose due date passed more than ``LAPSED_AFTER_DAYS`` (a year) ago and who has no booking is
+- a patient whose due date passed more than ``lapsed_after_days`` (a PolicySetting: a year) ago and who has no
+  booking is
   *lapsed*, no longer "overdue for re-injection": they have most likely stopped treatment, moved or are
   treated elsewhere. They are counted apart, and the most recently lapsed are listed in a collapsed section;
+- a policy setting without an active row falls back to ``planner.rules.policy.SETTING_FALLBACKS``, and the
+  page says "default used" for it;
 - today's visits are always listed in full.
 
 ``due_for`` and ``classify`` are pure. ``clinic_worklist`` reads ``TreatmentDue`` (each patient's last
@@ -47,15 +51,15 @@ from planner.models import InjectionSession, Product, ProductLimit, Source, Trea
 from planner.plans import selectors
 from planner.reference import version as reference_version
 from planner.reference.formatting import amount
+from planner.reference.selectors import policy_values
+from planner.rules.policy import PolicyValues, default_used_reason
 
-# Not from a label: what this clinic plans when a product states no minimum interval.
-USUAL_CYCLE_WEEKS = 12
 HORIZON_CHOICES = (7, 14, 28, 56)
 DEFAULT_HORIZON_DAYS = 14
 # Rows listed per group; the heading gives the true count. Read at call time so tests can lower it.
 LIST_LIMIT = 50
-# Overdue by more than this (and not booked): lapsed, counted apart from the overdue list.
-LAPSED_AFTER_DAYS = 365
+# The clinic-policy settings the worklist reads (PolicySetting codes).
+SETTINGS = ("usual_cycle_weeks", "lapsed_after_days")
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class Due:
     earliest: date | None  # last session + the labelled minimum; None when the label gives none
     basis: str  # why this due date, in words
     clinic_policy: bool = False
+    default_used: bool = False  # the clinic's usual cycle had no setting: its fallback was used
 
 
 def weeks_text(weeks):
@@ -80,8 +85,13 @@ def _after(day, weeks):
     return day + _weeks(weeks)
 
 
-def due_for(*, last_session, product_name, minimum_weeks=None, planned_weeks=None):
-    """When the patient is due, and why. ``minimum_weeks``: the product's labelled minimum (None: none)."""
+def _lapsed_after_days(policy):
+    return math.ceil(policy["lapsed_after_days"])
+
+
+def due_for(*, last_session, product_name, minimum_weeks=None, planned_weeks=None, policy=None):
+    """When the patient is due, and why. ``minimum_weeks``: the product's labelled minimum (None: none).
+    ``policy``: the clinic-policy settings (``PolicyValues``; None: none, so the fallbacks, said so)."""
     earliest = _after(last_session, minimum_weeks) if minimum_weeks is not None else None
     if planned_weeks is not None:
         basis = f"planned interval of {weeks_text(planned_weeks)}"
@@ -89,8 +99,18 @@ def due_for(*, last_session, product_name, minimum_weeks=None, planned_weeks=Non
     if minimum_weeks is not None:
         basis = f"minimum interval for {product_name}: {weeks_text(minimum_weeks)}"
         return Due(last_session, product_name, earliest, earliest, basis)
-    basis = f"clinic's usual {weeks_text(USUAL_CYCLE_WEEKS)}: {product_name} has no labelled minimum interval"
-    return Due(last_session, product_name, _after(last_session, USUAL_CYCLE_WEEKS), None, basis, clinic_policy=True)
+    policy = policy if policy is not None else PolicyValues()
+    usual = policy["usual_cycle_weeks"]
+    basis = f"clinic's usual {weeks_text(usual)}: {product_name} has no labelled minimum interval"
+    return Due(
+        last_session,
+        product_name,
+        _after(last_session, usual),
+        None,
+        basis,
+        clinic_policy=True,
+        default_used=policy.default_used("usual_cycle_weeks"),
+    )
 
 
 @dataclass(frozen=True)
@@ -117,20 +137,27 @@ class WorklistRow:
         return self.booked is not None and self.due.earliest is not None and self.booked.date < self.due.earliest
 
 
-def _group(*, due, booked, today, horizon_days):
+def _group(*, due, booked, today, horizon_days, lapsed_after_days):
     if due > today + timedelta(days=horizon_days):
         return None
     if booked:
         return "booked"
     if due >= today:
         return "due"
-    return "lapsed" if (today - due).days > LAPSED_AFTER_DAYS else "overdue"
+    return "lapsed" if (today - due).days > lapsed_after_days else "overdue"
 
 
-def classify(row, *, today, horizon_days):
-    """'booked', 'overdue', 'lapsed' (overdue by more than ``LAPSED_AFTER_DAYS``, not booked), 'due' or None
-    (not due within the horizon)."""
-    return _group(due=row.due.due, booked=row.booked is not None, today=today, horizon_days=horizon_days)
+def classify(row, *, today, horizon_days, policy=None):
+    """'booked', 'overdue', 'lapsed' (overdue by more than the ``lapsed_after_days`` setting, not booked), 'due'
+    or None (not due within the horizon). ``policy``: the clinic-policy settings (None: the fallbacks)."""
+    lapsed_after_days = _lapsed_after_days(policy if policy is not None else PolicyValues())
+    return _group(
+        due=row.due.due,
+        booked=row.booked is not None,
+        today=today,
+        horizon_days=horizon_days,
+        lapsed_after_days=lapsed_after_days,
+    )
 
 
 @dataclass
@@ -158,6 +185,7 @@ class Worklist:
     lapsed: list = field(default_factory=list)  # most recently lapsed first
     totals: dict = field(default_factory=dict)  # {"overdue": n, "due": n, "booked": n, "lapsed": n}
     limit: int = LIST_LIMIT
+    policy: PolicyValues = field(default_factory=PolicyValues)  # the clinic-policy settings it used
 
     @property
     def horizon_end(self):
@@ -171,9 +199,22 @@ class Worklist:
         ]
 
     @property
+    def lapsed_after_days(self):
+        return _lapsed_after_days(self.policy)
+
+    @property
+    def usual_cycle_weeks(self):
+        return weeks_text(self.policy["usual_cycle_weeks"])
+
+    @property
     def lapsed_before(self):
         """Due before this date and not booked: lapsed."""
-        return self.today - timedelta(days=LAPSED_AFTER_DAYS)
+        return self.today - timedelta(days=self.lapsed_after_days)
+
+    @property
+    def defaults_used(self):
+        """A sentence per setting the worklist read that has no active row: its fallback was used."""
+        return [default_used_reason(code) for code in SETTINGS if self.policy.default_used(code)]
 
 
 def _minimum_intervals():
@@ -265,7 +306,7 @@ def _treatment_due(delays, patient_id, session_id, last_session, product_id, pla
 def refresh_treatment_due(patient_ids):
     """Rebuild these patients' ``TreatmentDue`` rows from their sessions (after a signing or a visit change)."""
     patient_ids = set(patient_ids)
-    delays = _default_delays(_minimum_intervals())
+    delays = _default_delays(_minimum_intervals(), policy_values())
     latest = {row[0]: _treatment_due(delays, *row) for row in latest_current_sessions(patient_ids)}
     TreatmentDue.objects.filter(patient_id__in=patient_ids - latest.keys()).delete()
     TreatmentDue.objects.bulk_create(
@@ -286,16 +327,18 @@ def visit_date_changed(visit):
 @transaction.atomic
 def rebuild_treatment_due():
     """Rebuild every patient's row (after bulk loads that bypass the services, such as the demo seed)."""
-    delays = _default_delays(_minimum_intervals())
+    delays = _default_delays(_minimum_intervals(), policy_values())
     TreatmentDue.objects.all().delete()
     rows = (_treatment_due(delays, *row) for row in latest_current_sessions())
     TreatmentDue.objects.bulk_create(rows, batch_size=2000)
 
 
-def _default_delays(intervals):
-    """{product id: days from the last session to the due date when no interval was planned}."""
+def _default_delays(intervals, policy):
+    """{product id: days from the last session to the due date when no interval was planned}; ``policy``: the
+    clinic-policy settings (the usual cycle, for a product without a labelled minimum)."""
+    usual = policy["usual_cycle_weeks"]
     return {
-        product_id: _weeks(minimum if minimum is not None else USUAL_CYCLE_WEEKS).days
+        product_id: _weeks(minimum if minimum is not None else usual).days
         for product_id, (_name, minimum) in intervals.items()
     }
 
@@ -303,8 +346,9 @@ def _default_delays(intervals):
 @transaction.atomic
 def resettle_due_dates():
     """After a change to the reference data: the due dates that followed a product's minimum interval follow
-    its new value. Four queries when nothing changed. Returns how many rows moved."""
-    return settle_due_dates(_default_delays(_minimum_intervals()))
+    its new value, and those that followed the clinic's usual cycle follow that setting. Five queries when
+    nothing changed. Returns how many rows moved."""
+    return settle_due_dates(_default_delays(_minimum_intervals(), policy_values()))
 
 
 def settle_due_dates(delays):
@@ -346,13 +390,14 @@ def _missed_visits(rows, today):
 def clinic_worklist(*, today, horizon_days=DEFAULT_HORIZON_DAYS, limit=None):
     """The worklist as of ``today``. ``limit``: rows per group (default ``LIST_LIMIT``).
 
-    Ten queries whatever the size of the clinic, none of them over the sessions, and no writes: the products'
-    minimum intervals (three), the counts per group (one), each group's most urgent rows with their patients
-    (four), the missed bookings of the listed patients (one), and today's visits with how far each has got
-    (one). ``TreatmentDue`` holds each patient's last session and due date, indexed by the due date; the
-    booking is looked up per row in the open visits.
+    Eleven queries whatever the size of the clinic, none of them over the sessions, and no writes: the
+    clinic-policy settings (one), the products' minimum intervals (three), the counts per group (one), each
+    group's most urgent rows with their patients (four), the missed bookings of the listed patients (one),
+    and today's visits with how far each has got (one). ``TreatmentDue`` holds each patient's last session
+    and due date, indexed by the due date; the booking is looked up per row in the open visits.
     """
     limit = LIST_LIMIT if limit is None else limit
+    policy = policy_values()
     intervals = _minimum_intervals()
 
     # The booking: the first open visit after the last session, from today on. Looked up per row as a
@@ -364,7 +409,7 @@ def clinic_worklist(*, today, horizon_days=DEFAULT_HORIZON_DAYS, limit=None):
         date__gt=OuterRef("last_session"),
         date__gte=today,
     ).order_by("date", "pk")
-    lapsed_before = today - timedelta(days=LAPSED_AFTER_DAYS)
+    lapsed_before = today - timedelta(days=_lapsed_after_days(policy))
     in_window = TreatmentDue.objects.filter(
         patient__active=True, due__lte=today + timedelta(days=horizon_days)
     ).annotate(booked_on=Subquery(first_booking.values("date")[:1]))
@@ -395,6 +440,7 @@ def clinic_worklist(*, today, horizon_days=DEFAULT_HORIZON_DAYS, limit=None):
             product_name=name,
             minimum_weeks=minimum,
             planned_weeks=item.planned_interval_weeks,
+            policy=policy,
         )
         return WorklistRow(
             patient=item.patient,
@@ -414,6 +460,7 @@ def clinic_worklist(*, today, horizon_days=DEFAULT_HORIZON_DAYS, limit=None):
         totals={name: counts.get(name, 0) for name in groups},
         limit=limit,
         today_visits=_today_visits(today),
+        policy=policy,
     )
 
 

@@ -20,6 +20,7 @@ from django.db.models import Prefetch, Q
 from patients.sides import BOTH_SIDES
 from planner.clinic.worklist import due_for
 from planner.models import HandoutText, ProductLimit, Source
+from planner.reference.selectors import policy_values
 
 SECTIONS = (
     ("intro", "What was done today"),
@@ -142,6 +143,7 @@ def next_due(session):
         product_name=session.product.brand_name,
         minimum_weeks=minimum,
         planned_weeks=session.planned_interval_weeks,
+        policy=policy_values() if minimum is None and session.planned_interval_weeks is None else None,
     ).due
 
 

@@ -779,6 +779,12 @@ class PolicySetting(Sourced):
         MIN_VOLUME_PER_SITE_ML = "min_volume_per_site_ml", "smallest plausible volume per site (mL)"
         MAX_VOLUME_PER_SITE_ML = "max_volume_per_site_ml", "largest plausible volume per site (mL)"
         MEDIAN_MULTIPLE_WARNING = "median_multiple_warning", "dose above this multiple of a sourced median"
+        USUAL_CYCLE_WEEKS = "usual_cycle_weeks", "usual cycle where the label gives no minimum interval (weeks)"
+        LAPSED_AFTER_DAYS = "lapsed_after_days", "overdue and not booked for more than this: lapsed (days)"
+        OUTSIDE_TOXIN_WINDOW_WEEKS = (
+            "outside_toxin_window_weeks",
+            "toxin given elsewhere listed from this far back, without a labelled period (weeks)",
+        )
 
     code = models.CharField("setting", max_length=40, choices=Code.choices, unique=True)
     value = models.DecimalField("value", max_digits=8, decimal_places=3, validators=[POSITIVE, MAX_UNITS])

@@ -4,6 +4,7 @@ Each function does a fixed number of queries whatever the size of the data (pref
 walks), so the editor's query count does not grow with the patient's history or the rules table.
 """
 
+import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -24,7 +25,6 @@ from planner.models import (
     OutsideToxinDose,
     PatientCondition,
     PatternComponent,
-    PolicySetting,
     Product,
     ProductLimit,
     Source,
@@ -32,6 +32,7 @@ from planner.models import (
 )
 from planner.reference import version as reference_version
 from planner.reference.dilution import DilutionError, strength_for
+from planner.reference.selectors import policy_values
 from planner.rules import policy, safety, suggest, totals
 from planner.rules.caution_inputs import build_cautions
 
@@ -194,10 +195,11 @@ def context_patterns(dose):
 
 
 def _policy():
-    """The clinic-policy thresholds from PolicySetting rows; a missing row keeps the dataclass default."""
-    fields = {code.value for code in PolicySetting.Code}
-    values = {row.code: row.value for row in PolicySetting.objects.filter(is_active=True) if row.code in fields}
-    return safety.SafetyPolicy(**values)
+    """The safety checks' clinic-policy thresholds from the PolicySetting rows (one query); a setting without
+    a row uses its fallback, and the findings that rely on it say so."""
+    values = policy_values()
+    fields = {field.name for field in dataclasses.fields(safety.SafetyPolicy)} - {"defaults_used"}
+    return safety.SafetyPolicy(**{name: values[name] for name in fields}, defaults_used=values.defaults_used & fields)
 
 
 def _limit(effective, cls=safety.Limit, **extra):

@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from planner import models as ref
 from planner.reference.formatting import amount, span
 from planner.reference.limits import effective_limit
+from planner.rules.policy import SETTING_FALLBACKS, default_used_reason
 
 Kind = ref.ProductLimit.Kind
 
@@ -305,3 +306,14 @@ def policy_settings():
     for setting in settings:
         setting.value_text = amount(setting.value)
     return settings
+
+
+def policy_defaults(settings):
+    """The clinic-policy settings with no active row among ``settings`` (``policy_settings()``), as
+    (label, what the app does instead): the app uses its fallback, and the page says so."""
+    present = {setting.code for setting in settings}
+    return [
+        (ref.PolicySetting.Code(code).label, default_used_reason(code))
+        for code in SETTING_FALLBACKS
+        if code not in present
+    ]

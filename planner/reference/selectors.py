@@ -8,6 +8,7 @@ from django.db.models import Prefetch, Q
 
 from planner import models as ref
 from planner.reference.loader import CLINICAL_REFERENCE
+from planner.rules.policy import SETTING_FALLBACKS, PolicyValues
 
 ACTIVE_SOURCES = Prefetch("sources", queryset=ref.Source.objects.order_by("code"))
 
@@ -17,6 +18,13 @@ def shipped_version():
     """meta.version of the shipped set, read once per process."""
     with open(CLINICAL_REFERENCE, encoding="utf-8") as data:
         return str(yaml.safe_load(data)["meta"]["version"])
+
+
+def policy_values():
+    """Every clinic-policy setting (``PolicyValues``): the active PolicySetting rows, in one query; a code
+    without an active row falls back to ``SETTING_FALLBACKS`` and ``default_used`` says so."""
+    rows = ref.PolicySetting.objects.filter(is_active=True, code__in=list(SETTING_FALLBACKS))
+    return PolicyValues(dict(rows.values_list("code", "value")))
 
 
 def doses_by_muscle(product=None):

@@ -53,7 +53,12 @@ def muscle_list(request):
 @reference_reader
 def product_list(request):
     """One table per product of every safety check and the figure it uses, then the clinic-policy thresholds."""
-    context = {"entries": safety_table.products_with_checks(), "policy_settings": safety_table.policy_settings()}
+    settings = safety_table.policy_settings()
+    context = {
+        "entries": safety_table.products_with_checks(),
+        "policy_settings": settings,
+        "policy_defaults": safety_table.policy_defaults(settings),
+    }
     return _page(request, "planner/reference/product_list.html", context, "products")
 
 
@@ -74,11 +79,13 @@ def product_detail(request, code):
     limits = sorted(product.limits.all(), key=lambda limit: (kinds.index(limit.kind), limit.jurisdiction))
     doses = [dose for doses in selectors.doses_by_muscle(product).values() for dose in doses]
     cautions = list(selectors.cautions(product))
+    settings = safety_table.policy_settings()
     context = {
         "product": product,
         "limits": limits,
         "entry": safety_table.product_checks(product, cautions, doses=doses),
-        "policy_settings": safety_table.policy_settings(),
+        "policy_settings": settings,
+        "policy_defaults": safety_table.policy_defaults(settings),
         "volumes": product.diluent_volumes.all(),
         "doses": sorted(doses, key=lambda dose: dose.muscle.name),
         "cautions": cautions,

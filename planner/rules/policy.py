@@ -7,6 +7,62 @@ muscle belongs in the reference data instead (ProductLimit, DoseGuideline, Cauti
 ResponsePolicy rows), where a reference admin curates it with its source.
 """
 
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+# --- clinic-policy settings: what the code does when a row is missing ---------------------------------
+# The clinic's thresholds are PolicySetting rows of the reference data (planner/reference/curation.yaml,
+# each with its note and sources). These are the values the app falls back on when a setting has no active
+# row; whatever uses a fallback says so ("default used"), so a missing setting is never silent.
+SETTING_FALLBACKS = {
+    "near_session_max_fraction": Decimal("0.8"),
+    "min_volume_per_site_ml": Decimal("0.05"),
+    "max_volume_per_site_ml": Decimal("1.0"),
+    "median_multiple_warning": Decimal("2"),
+    "usual_cycle_weeks": Decimal("12"),
+    "lapsed_after_days": Decimal("365"),
+    "outside_toxin_window_weeks": Decimal("12"),
+}
+
+
+@dataclass(frozen=True)
+class PolicyValues:
+    """Every clinic-policy setting's value: the active rows' values, the fallback for the others."""
+
+    values: dict = field(default_factory=dict)  # {code: Decimal} of the active rows
+
+    def __getitem__(self, code):
+        return self.values.get(code, SETTING_FALLBACKS[code])
+
+    def default_used(self, code):
+        """Whether ``code`` has no active row, so its fallback is used."""
+        return code not in self.values
+
+    @property
+    def defaults_used(self):
+        return frozenset(code for code in SETTING_FALLBACKS if self.default_used(code))
+
+
+def default_used_reason(code):
+    """'the reference data has no active usual_cycle_weeks setting; the built-in 12 applies'."""
+    value = f"{SETTING_FALLBACKS[code].normalize():f}"
+    return f"the reference data has no active {code} setting; the built-in {value} applies"
+
+
+def default_used_text(code):
+    """'default used: the reference data has no active ... setting; the built-in 12 applies'."""
+    return f"default used: {default_used_reason(code)}"
+
+
+# --- who counts as an adult -------------------------------------------------------------------------
+# The cervical dystonia labels are for adults: 18 and over (the AGE_UNDER_18 finding cites the labels).
+ADULT_AGE = 18
+
+# --- input sanity ------------------------------------------------------------------------------------
+# Not a clinical limit: no product's session comes near a million units, so a dose this large is a typing
+# error (DOSE_INVALID).
+DOSE_CEILING = Decimal(1_000_000)
+
 # --- which muscles count as what ------------------------------------------------------------------
 # Muscle groups (planner.models.Muscle.Group values) whose injection counts as "anterior neck" for the
 # dysphagia caution: the clinic's reading of D12 (SCM, small neck muscle mass) and D21 (dysphagia most

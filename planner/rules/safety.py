@@ -47,7 +47,9 @@ The input contract
     A caution without sources is labeled "clinic policy".
 ``policy``
     ``SafetyPolicy``: thresholds no source publishes (when a session total is "near" the maximum,
-    the plausible volume per site). Their findings say "clinic policy".
+    the plausible volume per site, the window for toxin given elsewhere). Their findings say "clinic
+    policy", and name each setting the reference data has no row for (``defaults_used``): the built-in
+    default was used.
 
 Findings
 --------
@@ -140,6 +142,7 @@ from decimal import Decimal, DivisionByZero, InvalidOperation, Overflow, localco
 from enum import StrEnum
 
 from patients.dysphagia import dysphagia_reported
+from planner.rules.policy import ADULT_AGE, DOSE_CEILING, SETTING_FALLBACKS, default_used_text
 from planner.rules.suggest import (
     VERIFICATION_RANK,
     CombinedPattern,
@@ -259,8 +262,6 @@ DISTANT_SPREAD_KINDS = frozenset({"breathing", "vision_ptosis", "generalised_wea
 LATERAL_COMPONENTS = frozenset(
     {"TORTICAPUT", "TORTICOLLIS", "LATEROCAPUT", "LATEROCOLLIS", "LATERAL_SHIFT", "SHOULDER_ELEVATION"}
 )
-ADULT_AGE = 18
-
 # What a figure is, by the DoseGuideline kind it comes from: a trial's doses are what was seen, not advice.
 FIGURE_KINDS = {
     "trial_observed": "seen in the {product} trial",
@@ -268,8 +269,6 @@ FIGURE_KINDS = {
     "expert_example": "an expert example for {product}",
 }
 
-# Input sanity, not a clinical limit: no product's session comes near a million units.
-DOSE_CEILING = Decimal(1_000_000)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _GUIDED = frozenset({Guidance.EMG, Guidance.ULTRASOUND})
 
@@ -365,12 +364,17 @@ class Cautions:
 
 @dataclass(frozen=True, kw_only=True)
 class SafetyPolicy:
-    """Clinic-policy thresholds: no published source gives them."""
+    """Clinic-policy thresholds: no published source gives them (PolicySetting rows; the fallbacks are
+    ``planner.rules.policy.SETTING_FALLBACKS``). ``defaults_used`` names the settings that had no row: a
+    finding relying on one says the default was used."""
 
-    near_session_max_fraction: Decimal = Decimal("0.8")
-    min_volume_per_site_ml: Decimal = Decimal("0.05")
-    max_volume_per_site_ml: Decimal = Decimal("1.0")
-    median_multiple_warning: Decimal = Decimal("2")
+    near_session_max_fraction: Decimal = SETTING_FALLBACKS["near_session_max_fraction"]
+    min_volume_per_site_ml: Decimal = SETTING_FALLBACKS["min_volume_per_site_ml"]
+    max_volume_per_site_ml: Decimal = SETTING_FALLBACKS["max_volume_per_site_ml"]
+    median_multiple_warning: Decimal = SETTING_FALLBACKS["median_multiple_warning"]
+    # Weeks of toxin given elsewhere listed with a plan whose product has no cumulative-limit period.
+    outside_toxin_window_weeks: Decimal = SETTING_FALLBACKS["outside_toxin_window_weeks"]
+    defaults_used: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -591,10 +595,14 @@ class _Check:
         self._outside()
         return self.findings
 
-    def add(self, level, code, key, message, rule, *, basis=None, extra=(), policy=False, row=None, cite=True):
+    def add(
+        self, level, code, key, message, rule, *, basis=None, extra=(), policy=False, settings=(), row=None, cite=True
+    ):
         """Record a finding; ``basis`` (and ``extra`` bases) give its sources and worst verification.
 
         The basis is appended to the message in brackets unless the message cites it (``cite=False``).
+        ``settings``: the clinic-policy settings the finding relies on; each that fell back to its default
+        is named in the message.
         """
         bases = [b for b in (basis, *extra) if b is not None]
         codes = tuple(dict.fromkeys(code_ for b in bases for code_ in b.source_codes))
@@ -602,6 +610,10 @@ class _Check:
         clinic_policy = policy or any(not b.source_codes for b in bases)
         caution_codes = tuple(dict.fromkeys(b.caution_code for b in bases if b.caution_code))
         basis_text = _basis_text(codes, verification, clinic_policy)
+        defaults = "; ".join(default_used_text(name) for name in settings if name in self.policy.defaults_used)
+        if defaults:
+            basis_text = f"{basis_text}; {defaults}" if basis_text and cite else defaults
+            cite = True
         message = f"{message} ({basis_text})." if basis_text and cite else f"{message}."
         self.findings.append(
             Finding(
@@ -753,6 +765,7 @@ class _Check:
             "A dose far above the sourced median needs a reason",
             basis=Basis(source_codes=guideline.source_codes, verification=guideline.verification),
             policy=True,
+            settings=("median_multiple_warning",),
             row=row.index,
         )
 
@@ -922,6 +935,7 @@ class _Check:
             f"per site; check the dose, the sites and the dilution",
             "The volume per site must be plausible for the dilution",
             policy=True,
+            settings=("min_volume_per_site_ml", "max_volume_per_site_ml"),
             row=row.index,
         )
 
@@ -1080,6 +1094,7 @@ class _Check:
                 "Totals near the product's labeled maximum are pointed out",
                 basis=limit,
                 policy=True,
+                settings=("near_session_max_fraction",),
             )
 
     def _cumulative(self, total):
@@ -1422,8 +1437,15 @@ class _Check:
         if not doses:
             return
         limit = self.limits.cumulative_max if self.limits else None
-        weeks = (_whole(limit.period_weeks) if limit else None) or OUTSIDE_WINDOW_WEEKS
-        start = self.visit - dt.timedelta(days=weeks * 7)
+        weeks = _whole(limit.period_weeks) if limit else None
+        settings = ()
+        if not weeks:
+            # No labelled period: the clinic's window (a policy setting), and the finding says so.
+            settings = ("outside_toxin_window_weeks",)
+            weeks = _number(self.policy.outside_toxin_window_weeks)
+            if weeks is None or not 0 < weeks <= 520:
+                weeks = SETTING_FALLBACKS["outside_toxin_window_weeks"]
+        start = self.visit - dt.timedelta(days=int(weeks * 7))
         recent = [(dose, day) for dose, day in doses if day > start]
         if not recent:
             return
@@ -1442,13 +1464,14 @@ class _Check:
             Level.INFO,
             OUTSIDE_TOXIN,
             OUTSIDE_TOXIN,
-            f"Botulinum toxin given elsewhere in the {weeks} weeks up to the visit: " + "; ".join(parts),
+            f"Botulinum toxin given elsewhere in the {format_number(weeks)} weeks up to the visit: " + "; ".join(parts),
             "Count botulinum toxin given for other indications or by other clinics, with its own product only",
             basis=self.cautions.cumulative,
+            policy=bool(settings),
+            settings=settings,
         )
 
 
-OUTSIDE_WINDOW_WEEKS = 12
 _SPREAD_LABELS = {
     "breathing": "breathing difficulty",
     "vision_ptosis": "blurred vision or ptosis",

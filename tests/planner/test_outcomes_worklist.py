@@ -9,12 +9,16 @@ from django.urls import reverse
 
 from patients.models import Visit
 from planner.clinic import worklist
-from planner.clinic.worklist import LAPSED_AFTER_DAYS, USUAL_CYCLE_WEEKS, classify, clinic_worklist, due_for
+from planner.clinic.worklist import classify, clinic_worklist, due_for
+from planner.rules.policy import SETTING_FALLBACKS
 from tests.patients.factories import PatientFactory, PostureComponentFactory, TwstrsFactory, VisitFactory
 from tests.planner.outcomes_helpers import muscle, product, signed_session, treated_visit
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 6, 15)
+# No PolicySetting rows in these tests unless one says so: the worklist uses the fallbacks (and says so).
+USUAL_CYCLE_WEEKS = int(SETTING_FALLBACKS["usual_cycle_weeks"])
+LAPSED_AFTER_DAYS = int(SETTING_FALLBACKS["lapsed_after_days"])
 
 
 @pytest.fixture(autouse=True)
@@ -210,10 +214,10 @@ def test_the_worklist_page_takes_the_same_number_of_queries_for_5_or_50_patients
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("clinic:worklist") + "?within=56")
     assert response.status_code == 200
-    # Ten for the worklist (see the next test), the revision; the session, the user, its permissions and
+    # Eleven for the worklist (see the next test), the revision; the session, the user, its permissions and
     # groups; and five for the access entry naming the patients shown (the audit chain head, locked, the
     # entry, the new head, in a savepoint).
-    assert len(few.captured_queries) <= 22
+    assert len(few.captured_queries) <= 23
 
 
 def test_the_worklist_page_lists_the_groups_with_book_links(client, nurse, products, splenius, neurologist):
@@ -234,16 +238,16 @@ def test_an_unknown_window_is_refused_at_the_field(client, nurse):
     assert response.context["horizon_days"] == 14
 
 
-def test_the_worklist_itself_takes_ten_queries_for_5_or_50_patients_and_writes_nothing(
+def test_the_worklist_itself_takes_eleven_queries_for_5_or_50_patients_and_writes_nothing(
     products, splenius, neurologist, django_assert_num_queries
 ):
     clinic(products, splenius, neurologist, 5)
-    # intervals (3), counts, four groups with their patients, missed bookings, today: all SELECTs
-    with django_assert_num_queries(10) as queries:
+    # policy settings, intervals (3), counts, four groups with their patients, missed bookings, today: all SELECTs
+    with django_assert_num_queries(11) as queries:
         few = clinic_worklist(today=TODAY, horizon_days=56)
     assert all(query["sql"].lstrip().upper().startswith("SELECT") for query in queries.captured_queries)
     clinic(products, splenius, neurologist, 45)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         many = clinic_worklist(today=TODAY, horizon_days=56)
     assert sum(many.totals.values()) > sum(few.totals.values()) >= 5
 
@@ -358,6 +362,44 @@ def test_a_changed_minimum_interval_in_the_reference_data_moves_the_due_dates(pr
     work = clinic_worklist(today=TODAY)
     assert mrns(work.overdue) == ["DYS080"] and not work.due
     assert work.overdue[0].overdue_days == 10
+
+
+def test_the_clinics_usual_cycle_and_lapse_come_from_the_policy_settings(products, splenius, neurologist):
+    from planner.models import PolicySetting
+
+    treated(products, splenius, neurologist, "DAXI", 100, mrn="DAX100")  # usual 12 weeks: 16 days overdue
+    treated(products, splenius, neurologist, "ABO", 84 + 200, mrn="ABO284")  # due 200 days ago: overdue
+    work = clinic_worklist(today=TODAY)
+    assert mrns(work.overdue) == ["ABO284", "DAX100"]
+    assert work.overdue[1].due.default_used and not work.overdue[0].due.default_used
+    assert len(work.defaults_used) == 2
+    PolicySetting.objects.create(code="usual_cycle_weeks", value=16, note="Clinic policy: test")
+    PolicySetting.objects.create(code="lapsed_after_days", value=180, note="Clinic policy: test")
+    assert worklist.resettle_due_dates() == 1  # as the admin does after saving a setting
+    work = clinic_worklist(today=TODAY)
+    assert mrns(work.lapsed) == ["ABO284"] and not work.overdue
+    [row] = work.due
+    assert row.due.due == days_ago(100) + timedelta(weeks=16)
+    assert row.due.basis.startswith("clinic's usual 16 weeks") and not row.due.default_used
+    assert work.defaults_used == [] and work.lapsed_before == TODAY - timedelta(days=180)
+
+
+def test_the_page_says_when_a_policy_setting_is_missing_and_its_default_is_used(
+    client, nurse, products, splenius, neurologist
+):
+    from planner.models import PolicySetting
+
+    treated(products, splenius, neurologist, "DAXI", 100, mrn="DAX100")
+    client.force_login(nurse)
+    html = client.get(reverse("clinic:worklist")).content.decode()
+    assert "default used" in html
+    assert "no active usual_cycle_weeks setting; the built-in 12 applies" in html
+    assert "no active lapsed_after_days setting; the built-in 365 applies" in html
+    PolicySetting.objects.create(code="usual_cycle_weeks", value=12, note="Clinic policy: test")
+    PolicySetting.objects.create(code="lapsed_after_days", value=365, note="Clinic policy: test")
+    html = client.get(reverse("clinic:worklist")).content.decode()  # a setting bumps the reference version
+    assert "default used" not in html.lower()
+    assert "16 days overdue" in html and "clinic policy" in html
 
 
 def test_a_corrected_visit_date_changes_which_session_is_the_last(products, splenius, neurologist):

@@ -231,9 +231,21 @@ def test_every_policy_setting_is_loaded_with_a_source_and_a_note():
         "min_volume_per_site_ml": Decimal("0.05"),
         "max_volume_per_site_ml": Decimal("1"),
         "median_multiple_warning": Decimal("2"),
+        "usual_cycle_weeks": Decimal("12"),
+        "lapsed_after_days": Decimal("365"),
+        "outside_toxin_window_weeks": Decimal("12"),
     }
     for setting in ref.PolicySetting.objects.all():
         assert setting.note.startswith("Clinic policy") and setting.sources.exists(), setting
+
+
+def test_the_codes_fallbacks_are_the_shipped_policy_settings():
+    from planner.rules.policy import SETTING_FALLBACKS
+
+    # One fallback per setting the model knows, equal to what is shipped: a missing row changes nothing
+    # but the "default used" the app then shows.
+    assert set(SETTING_FALLBACKS) == set(ref.PolicySetting.Code.values)
+    assert {setting.code: setting.value for setting in ref.PolicySetting.objects.all()} == SETTING_FALLBACKS
 
 
 def test_every_listed_dilution_computes_to_the_strength_the_yaml_lists():

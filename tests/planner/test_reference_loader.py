@@ -49,7 +49,7 @@ def test_it_creates_the_whole_set_on_an_empty_database():
     assert ref.DoseGuideline.objects.count() == len(data["doses"]) == 22
     assert ref.DiluentVolume.objects.count() == len(data["dilution"]["table"])
     assert ref.Caution.objects.count() == len(data["warnings"]) + len(curation["extra_cautions"]) == 16
-    assert ref.PolicySetting.objects.count() == len(curation["policy_settings"]) == 4
+    assert ref.PolicySetting.objects.count() == len(curation["policy_settings"]) == 7
     assert ref.ProductLimit.objects.count() == len(curation["product_limits"])
     assert ref.PatternComponent.objects.count() == 6
     assert ref.ConditionCode.objects.count() == len(curation["condition_codes"]) == 21

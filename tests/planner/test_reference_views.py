@@ -120,6 +120,19 @@ def test_reference_pages_show_one_table_per_product_with_every_check_and_no_blan
     # The clinic-policy thresholds.
     assert "Dose above this multiple of a sourced median 2 clinic policy" in page
     assert "Smallest plausible volume per site (mL) 0.05 clinic policy" in page
+    assert "Usual cycle where the label gives no minimum interval (weeks) 12 clinic policy" in page
+    assert "default used" not in page
+
+
+def test_a_policy_setting_without_an_active_row_is_listed_as_default_used(client_for):
+    setting = ref.PolicySetting.objects.get(code="lapsed_after_days")
+    setting.is_active = False
+    setting.save()
+    page = text(client_for("nurse").get(reverse("reference:products")))
+    assert (
+        "Overdue and not booked for more than this: lapsed (days) default used clinic policy "
+        "The reference data has no active lapsed_after_days setting; the built-in 365 applies."
+    ) in page
 
 
 def test_a_product_page_speaks_only_its_own_units(client_for):

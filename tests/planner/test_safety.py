@@ -248,6 +248,16 @@ def test_the_near_maximum_notice_starts_at_the_clinic_policy_threshold():
         draft(row("TRAPEZIUS_UPPER", "left", "100")), policy=SafetyPolicy(near_session_max_fraction=Decimal("0.3"))
     )
     assert "33% of the labeled maximum" in only(stricter, "SESSION_MAX_NEAR").message
+    defaulted = check(
+        draft(row("TRAPEZIUS_UPPER", "left", "250")),
+        policy=SafetyPolicy(defaults_used=frozenset({"near_session_max_fraction", "median_multiple_warning"})),
+    )
+    message = only(defaulted, "SESSION_MAX_NEAR").message
+    assert message.endswith(
+        "(source D14, verified; clinic policy; default used: the reference data has no active "
+        "near_session_max_fraction setting; the built-in 0.8 applies)."
+    )
+    assert "default used" not in only(at, "SESSION_MAX_NEAR").message
 
 
 def test_a_product_without_a_labeled_session_maximum_gets_an_info_and_no_pretended_limit():

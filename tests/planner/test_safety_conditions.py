@@ -20,6 +20,7 @@ from planner.rules.safety import (
     MuscleInfo,
     OutsideDose,
     PatientHistory,
+    SafetyPolicy,
     SignedSession,
     check_session,
 )
@@ -51,7 +52,7 @@ def row(muscle, side, dose):
     return InjectionRow(muscle_code=muscle, side=side, dose=Decimal(str(dose)))
 
 
-def check(*rows, product=BOTOX, history=None, posture=(), limits=None):
+def check(*rows, product=BOTOX, history=None, posture=(), limits=None, policy=None):
     return check_session(
         draft=DraftSession(visit_date=VISIT, product=product, rows=rows),
         history=history or PatientHistory(),
@@ -60,6 +61,7 @@ def check(*rows, product=BOTOX, history=None, posture=(), limits=None):
         muscles=MUSCLES,
         cautions=CAUTIONS,
         limits=limits,
+        policy=policy,
     )
 
 
@@ -270,6 +272,30 @@ def test_a_dose_given_elsewhere_after_the_visit_is_not_counted():
     assert not {safety.CUMULATIVE_MAX_EXCEEDED, safety.INTERVAL_TOO_SHORT, safety.OUTSIDE_TOXIN} & {
         f.code for f in findings
     }
+
+
+def test_without_a_labelled_period_the_clinics_window_lists_toxin_given_elsewhere_and_says_so():
+    history = PatientHistory(outside_doses=(elsewhere(2, DYSPORT, 300), elsewhere(14, DYSPORT, 500)))
+    findings = check(row("SPLENIUS_CAPITIS", "left", 150), product=DYSPORT, history=history)
+    [shown] = by_code(findings, safety.OUTSIDE_TOXIN)
+    assert "in the 12 weeks up to the visit: 300 U Dysport" in shown.message and "500 U" not in shown.message
+    assert shown.clinic_policy and "default used" not in shown.message
+    wider = SafetyPolicy(outside_toxin_window_weeks=Decimal(16))
+    [shown] = by_code(
+        check(row("SPLENIUS_CAPITIS", "left", 150), product=DYSPORT, history=history, policy=wider), "OUTSIDE_TOXIN"
+    )
+    assert "in the 16 weeks up to the visit" in shown.message and "500 U Dysport" in shown.message
+    missing = SafetyPolicy(defaults_used=frozenset({"outside_toxin_window_weeks"}))
+    [shown] = by_code(
+        check(row("SPLENIUS_CAPITIS", "left", 150), product=DYSPORT, history=history, policy=missing), "OUTSIDE_TOXIN"
+    )
+    assert "default used: the reference data has no active outside_toxin_window_weeks setting" in shown.message
+    # A labelled period (Botox, 12 weeks in the US) sets the window itself: no policy setting is relied on.
+    [shown] = by_code(
+        check(row("SPLENIUS_CAPITIS", "left", 150), history=history, limits=ONA_CUMULATIVE, policy=missing),
+        "OUTSIDE_TOXIN",
+    )
+    assert "default used" not in shown.message
 
 
 # --- every reference caution reaches the plan -------------------------------------------------------------
