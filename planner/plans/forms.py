@@ -8,8 +8,7 @@ from django.utils.html import format_html
 from patients.sides import SIDE_CHOICES
 from planner.models import InjectionSession, Muscle, Product
 from planner.plans.services import lot_expiry_refusal
-
-MAX_DOSE = Decimal("100000")
+from planner.rules.policy import MAX_DOSE
 
 
 class MuscleChoiceField(forms.ModelChoiceField):

@@ -59,8 +59,11 @@ def default_used_text(code):
 ADULT_AGE = 18
 
 # --- input sanity ------------------------------------------------------------------------------------
-# Not a clinical limit: no product's session comes near a million units, so a dose this large is a typing
-# error (DOSE_INVALID).
+# Not clinical limits. The plan editor's dose field takes at most MAX_DOSE units a row (the reference
+# data's largest plausible number, planner.reference.numbers.UNITS); the safety checks, which also see
+# doses that never went through the form, call a dose from DOSE_CEILING on a typing error (DOSE_INVALID):
+# no product's session comes near a million units.
+MAX_DOSE = Decimal("100000")
 DOSE_CEILING = Decimal(1_000_000)
 
 # --- which muscles count as what ------------------------------------------------------------------
