@@ -3,8 +3,8 @@
 Other apps add a line per visit without this app importing them (patients never imports
 planner). A provider is a callable taking the list of visits shown on one page and returning
 {visit_id: html}; the chart calls each provider once per page, so a provider can load what it
-needs for all visits in one query. The HTML is inserted as is: build it with format_html or a
-template so that every value is escaped.
+needs for all visits in one query. The HTML is inserted as is: render it from a template
+(render_to_string) so that every value is escaped.
 
     # planner/apps.py
     def ready(self):
@@ -55,7 +55,7 @@ def visit_summaries(visits: Sequence):
     for provider in _providers:
         for visit_id, html in (provider(visits) or {}).items():
             if visit_id in summaries and html:
-                # conditional_escape keeps SafeString (format_html, templates) and escapes plain str.
+                # conditional_escape keeps SafeString (rendered templates) and escapes plain str.
                 summaries[visit_id].append(conditional_escape(html))
     return summaries
 
@@ -73,7 +73,7 @@ def visit_summaries(visits: Sequence):
 class ChartSection:
     key: str  # a slug, unique on the page: the section's id is "section-<key>"
     title: str
-    html: str  # built with a template or format_html; plain str is escaped
+    html: str  # rendered from a template; plain str is escaped
     stylesheets: tuple = ()  # static paths of CSS files the section needs ("css/outcomes.css")
     placement: str = ""  # "top": shown first, above the patient's details (conditions and medicines)
 

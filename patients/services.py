@@ -9,9 +9,8 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.urls import reverse
+from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.html import format_html
 
 from patients import posture, scoring
 from patients.models import (
@@ -149,13 +148,8 @@ def duplicate_mrn_error(existing):
     """The MRN field's message when the MRN belongs to another patient: it links to their chart."""
     return ValidationError(
         {
-            "mrn": format_html(
-                'MRN {} is already registered to <a href="{}">{}</a>{}.',
-                existing.mrn,
-                reverse("patients:patient_chart", args=[existing.pk]),
-                existing.full_name,
-                "" if existing.active else " (inactive)",
-            )
+            # Rendered (autoescaped): the name is data, the link is markup.
+            "mrn": render_to_string("patients/includes/duplicate_mrn.html", {"patient": existing})
         },
         code="duplicate_mrn",
     )

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import escape
 
 from patients.sides import SIDE_CHOICES
 from planner.models import InjectionSession, Muscle, Product
@@ -185,12 +185,13 @@ class PreparationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.product = product
         self.visit_date = visit_date
-        # Crispy renders help_text as markup (|safe): the brand name is data, so it is escaped here.
+        # Crispy renders help_text as markup (|safe): these are plain sentences with data in them (the brand
+        # name), so they are escaped here; no markup is needed.
         if product is not None and product.vial_sizes_problem:
-            self.fields["vial_units"].help_text = format_html("{}", product.vial_sizes_problem)
+            self.fields["vial_units"].help_text = escape(product.vial_sizes_problem)
         elif product is not None and product.usable_vial_sizes:
             sizes = ", ".join(f"{size:g}" for size in product.usable_vial_sizes)
-            self.fields["vial_units"].help_text = format_html("{} comes in {} U vials.", product.brand_name, sizes)
+            self.fields["vial_units"].help_text = escape(f"{product.brand_name} comes in {sizes} U vials.")
             # The size is chosen from the product's own sizes, not typed; clean() still checks what is posted.
             choices = [(_plain(size), f"{_plain(size)} U") for size in product.usable_vial_sizes]
             self.fields["vial_units"].widget = forms.Select(choices=[("", "Choose the vial size…"), *choices])

@@ -16,9 +16,9 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import ManyToManyField
+from django.template.loader import render_to_string
 from django.urls import URLPattern
 from django.utils import timezone
-from django.utils.html import format_html
 from import_export import widgets
 from import_export.admin import ImportExportMixin
 from import_export.fields import Field
@@ -400,7 +400,8 @@ class SourcedAdmin(ReferenceAdmin):
         css = {"verified": "verified", "computed": "computed", "partly_verified": "partly"}.get(
             obj.verification, "unverified"
         )
-        return format_html('<span class="ref-flag ref-flag-{}">{}</span>', css, obj.get_verification_display())
+        context = {"css": css, "label": obj.get_verification_display()}
+        return render_to_string("admin/planner/includes/verification_flag.html", context)
 
 
 @admin.register(ref.Source)

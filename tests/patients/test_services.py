@@ -65,6 +65,15 @@ def test_a_duplicate_mrn_is_refused_with_a_link_to_the_patient_who_has_it(nurse)
     assert Patient.objects.count() == 1
 
 
+def test_the_duplicate_mrn_message_escapes_the_name_and_says_the_patient_is_inactive(nurse):
+    existing = register(nurse, family_name="<b>Bold</b>")
+    services.patient_deactivate(patient=existing, acting_user=nurse)
+    with pytest.raises(ValidationError) as excinfo:
+        register(nurse, family_name="Other")
+    (message,) = errors_of(excinfo)["mrn"]
+    assert "&lt;b&gt;Bold&lt;/b&gt;</a> (inactive)." in message and "<b>" not in message
+
+
 def test_a_date_of_birth_in_the_future_is_refused(nurse):
     with pytest.raises(ValidationError) as excinfo:
         register(nurse, date_of_birth=TODAY + timedelta(days=1))

@@ -71,6 +71,11 @@ def test_a_reference_admin_opens_every_screen(client_for):
         assert client.get(reverse(f"admin:planner_{model}_changelist")).status_code == 200, model
 
 
+def test_the_changelist_shows_each_rows_verification_flag(client_for):
+    html = client_for("reference_admin").get(reverse("admin:planner_policysetting_changelist")).content.decode()
+    assert '<span class="ref-flag ref-flag-unverified">unverified</span>' in html
+
+
 def test_the_changelist_searches_and_filters(client_for):
     client = client_for("reference_admin")
     url = reverse("admin:planner_suggestionrule_changelist")
