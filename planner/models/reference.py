@@ -15,6 +15,7 @@ from planner.reference import numbers
 from planner.reference.dilution import DilutionError, strength_for
 from planner.reference.formatting import amount, span
 from planner.reference.limits import LimitRow, effective_limit
+from planner.rules.policy import SETTING_RANGES, setting_out_of_range
 
 # ---------------------------------------------------------------------------------------------
 # Reference data
@@ -796,6 +797,11 @@ class PolicySetting(Sourced):
 
     def __str__(self):
         return self.get_code_display()
+
+    def clean(self):
+        problem = self.value is not None and self.code in SETTING_RANGES and setting_out_of_range(self.code, self.value)
+        if problem:
+            raise ValidationError({"value": f"{problem} ({self.get_code_display()})"})
 
 
 class ReferenceVersion(models.Model):

@@ -8,7 +8,7 @@ from django.db.models import Prefetch, Q
 
 from planner import models as ref
 from planner.reference.loader import CLINICAL_REFERENCE
-from planner.rules.policy import SETTING_FALLBACKS, PolicyValues
+from planner.rules.policy import SETTING_FALLBACKS, PolicyValues, setting_out_of_range
 
 ACTIVE_SOURCES = Prefetch("sources", queryset=ref.Source.objects.order_by("code"))
 
@@ -22,9 +22,13 @@ def shipped_version():
 
 def policy_values():
     """Every clinic-policy setting (``PolicyValues``): the active PolicySetting rows, in one query; a code
-    without an active row falls back to ``SETTING_FALLBACKS`` and ``default_used`` says so."""
+    without an active row falls back to ``SETTING_FALLBACKS`` and ``default_used`` says so. A row whose value
+    is outside the setting's range (saved before the range existed, or around the model's checks) is not
+    used either: the fallback is, and says so."""
     rows = ref.PolicySetting.objects.filter(is_active=True, code__in=list(SETTING_FALLBACKS))
-    return PolicyValues(dict(rows.values_list("code", "value")))
+    return PolicyValues(
+        {code: value for code, value in rows.values_list("code", "value") if not setting_out_of_range(code, value)}
+    )
 
 
 def doses_by_muscle(product=None):

@@ -24,6 +24,27 @@ SETTING_FALLBACKS = {
     "outside_toxin_window_weeks": Decimal("12"),
 }
 
+# The values a setting may take, (lowest, highest, whole numbers only), both ends included: a reference admin
+# entering one outside them is told so and nothing is saved (PolicySetting.clean), and a value outside them
+# that reaches the code anyway is not used: the fallback is, and the finding or page says so.
+SETTING_RANGES = {
+    "near_session_max_fraction": (Decimal("0.01"), Decimal("1"), False),
+    "min_volume_per_site_ml": (Decimal("0.01"), Decimal("10"), False),
+    "max_volume_per_site_ml": (Decimal("0.01"), Decimal("10"), False),
+    "median_multiple_warning": (Decimal("1"), Decimal("100"), False),
+    "usual_cycle_weeks": (Decimal("1"), Decimal("104"), True),
+    "lapsed_after_days": (Decimal("1"), Decimal("3650"), True),
+    "outside_toxin_window_weeks": (Decimal("1"), Decimal("520"), True),
+}
+
+
+def setting_out_of_range(code, value):
+    """Why ``value`` cannot be the ``code`` setting, or None when it can."""
+    low, high, whole = SETTING_RANGES[code]
+    if low <= value <= high and (not whole or value == value.to_integral_value()):
+        return None
+    return f"Enter a {'whole number' if whole else 'value'} from {low} to {high}."
+
 
 @dataclass(frozen=True)
 class PolicyValues:
@@ -44,9 +65,10 @@ class PolicyValues:
 
 
 def default_used_reason(code):
-    """'the reference data has no active usual_cycle_weeks setting; the built-in 12 applies'."""
+    """'the reference data has no active usual_cycle_weeks setting from 1 to 104; the built-in 12 applies'."""
     value = f"{SETTING_FALLBACKS[code].normalize():f}"
-    return f"the reference data has no active {code} setting; the built-in {value} applies"
+    low, high, _ = SETTING_RANGES[code]
+    return f"the reference data has no active {code} setting from {low} to {high}; the built-in {value} applies"
 
 
 def default_used_text(code):
