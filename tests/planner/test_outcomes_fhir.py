@@ -9,7 +9,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-import time_machine
 from django.urls import reverse
 
 from patients.models import AdverseEvent
@@ -17,17 +16,11 @@ from planner.clinic.exports import LATERALITY, fhir_bundle
 from tests.patients.factories import AdverseEventFactory, PatientFactory, TwstrsFactory, VisitFactory
 from tests.planner.outcomes_helpers import muscle, product, signed_session, treated_visit
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 TODAY = date(2026, 6, 15)
 NOW = datetime(2026, 6, 15, 9, 0, tzinfo=UTC)
 SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "fhir-r4" / "fhir.schema.json.gz"
 SCHEMA_SHA256 = "15b9548af6412c44faaa411456e0652542de286fd1c58ef882b09bdc8947909d"
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(NOW, tick=False):
-        yield TODAY
 
 
 @cache

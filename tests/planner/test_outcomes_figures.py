@@ -4,7 +4,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -14,15 +13,9 @@ from planner.clinic.figures import Rate, clinic_figures, wilson_interval
 from tests.patients.factories import AdverseEventFactory, PatientFactory, VisitFactory
 from tests.planner.outcomes_helpers import muscle, product, treated_visit
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 TODAY = date(2026, 6, 30)
 FIRST_HALF = {"date_from": date(2026, 1, 1), "date_to": date(2026, 6, 30)}
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(f"{TODAY.isoformat()} 09:00 +0000", tick=False):
-        yield TODAY
 
 
 @pytest.fixture

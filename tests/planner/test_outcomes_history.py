@@ -5,7 +5,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.db import connection
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
@@ -17,14 +16,8 @@ from planner.plans.history import last_sessions_with_events, patient_cycles
 from tests.patients.factories import AdverseEventFactory, PatientFactory, VisitFactory
 from tests.planner.outcomes_helpers import muscle, product, signed_session, treated_visit
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 TODAY = date(2026, 6, 15)
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(f"{TODAY.isoformat()} 09:00 +0000", tick=False):
-        yield TODAY
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import subprocess
 from datetime import date, timedelta
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -14,14 +13,8 @@ from patients.models import AdverseEvent
 from tests.patients.factories import PatientFactory, TwstrsFactory, VisitFactory
 from tests.planner.outcomes_helpers import muscle, product, signed_session, treated_visit
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 TODAY = date(2026, 6, 15)
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(f"{TODAY.isoformat()} 09:00 +0000", tick=False):
-        yield TODAY
 
 
 @pytest.fixture

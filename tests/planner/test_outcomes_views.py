@@ -3,7 +3,6 @@
 from datetime import date, timedelta
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from patients.audit.models import AuditEvent
@@ -11,15 +10,9 @@ from planner.clinic import urls as outcome_urls
 from tests.patients.factories import PatientFactory
 from tests.planner.outcomes_helpers import muscle, product, treated_visit
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 TODAY = date(2026, 6, 15)
 RANGE = "?date_from=2026-01-01&date_to=2026-06-30"
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(f"{TODAY.isoformat()} 09:00 +0000", tick=False):
-        yield TODAY
 
 
 @pytest.fixture

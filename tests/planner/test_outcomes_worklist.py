@@ -4,7 +4,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from patients.models import Visit
@@ -14,17 +13,11 @@ from planner.rules.policy import SETTING_FALLBACKS
 from tests.patients.factories import PatientFactory, PostureComponentFactory, TwstrsFactory, VisitFactory
 from tests.planner.outcomes_helpers import muscle, product, signed_session, treated_visit
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 TODAY = date(2026, 6, 15)
 # No PolicySetting rows in these tests unless one says so: the worklist uses the fallbacks (and says so).
 USUAL_CYCLE_WEEKS = int(SETTING_FALLBACKS["usual_cycle_weeks"])
 LAPSED_AFTER_DAYS = int(SETTING_FALLBACKS["lapsed_after_days"])
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(f"{TODAY.isoformat()} 09:00 +0000", tick=False):
-        yield TODAY
 
 
 @pytest.fixture
