@@ -142,7 +142,7 @@ from decimal import Decimal, DivisionByZero, InvalidOperation, Overflow, localco
 from enum import StrEnum
 
 from patients.dysphagia import dysphagia_reported
-from planner.rules.policy import ADULT_AGE, DOSE_CEILING, SETTING_FALLBACKS, default_used_text
+from planner.rules.policy import ADULT_AGE, DOSE_CEILING, SETTING_FALLBACKS, default_used_text, setting_out_of_range
 from planner.rules.suggest import (
     VERIFICATION_RANK,
     CombinedPattern,
@@ -596,13 +596,26 @@ class _Check:
         return self.findings
 
     def add(
-        self, level, code, key, message, rule, *, basis=None, extra=(), policy=False, settings=(), row=None, cite=True
+        self,
+        level,
+        code,
+        key,
+        message,
+        rule,
+        *,
+        basis=None,
+        extra=(),
+        policy=False,
+        settings=(),
+        fell_back=(),
+        row=None,
+        cite=True,
     ):
         """Record a finding; ``basis`` (and ``extra`` bases) give its sources and worst verification.
 
         The basis is appended to the message in brackets unless the message cites it (``cite=False``).
         ``settings``: the clinic-policy settings the finding relies on; each that fell back to its default
-        is named in the message.
+        (no row: ``policy.defaults_used``; a value outside its range: ``fell_back``) is named in the message.
         """
         bases = [b for b in (basis, *extra) if b is not None]
         codes = tuple(dict.fromkeys(code_ for b in bases for code_ in b.source_codes))
@@ -610,7 +623,9 @@ class _Check:
         clinic_policy = policy or any(not b.source_codes for b in bases)
         caution_codes = tuple(dict.fromkeys(b.caution_code for b in bases if b.caution_code))
         basis_text = _basis_text(codes, verification, clinic_policy)
-        defaults = "; ".join(default_used_text(name) for name in settings if name in self.policy.defaults_used)
+        defaults = "; ".join(
+            default_used_text(name) for name in settings if name in self.policy.defaults_used or name in fell_back
+        )
         if defaults:
             basis_text = f"{basis_text}; {defaults}" if basis_text and cite else defaults
             cite = True
@@ -1438,13 +1453,14 @@ class _Check:
             return
         limit = self.limits.cumulative_max if self.limits else None
         weeks = _whole(limit.period_weeks) if limit else None
-        settings = ()
+        settings = fell_back = ()
         if not weeks:
             # No labelled period: the clinic's window (a policy setting), and the finding says so.
             settings = ("outside_toxin_window_weeks",)
             weeks = _number(self.policy.outside_toxin_window_weeks)
-            if weeks is None or not 0 < weeks <= 520:
+            if weeks is None or setting_out_of_range("outside_toxin_window_weeks", weeks):
                 weeks = SETTING_FALLBACKS["outside_toxin_window_weeks"]
+                fell_back = settings
         start = self.visit - dt.timedelta(days=int(weeks * 7))
         recent = [(dose, day) for dose, day in doses if day > start]
         if not recent:
@@ -1469,6 +1485,7 @@ class _Check:
             basis=self.cautions.cumulative,
             policy=bool(settings),
             settings=settings,
+            fell_back=fell_back,
         )
 
 
