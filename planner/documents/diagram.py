@@ -37,6 +37,7 @@ Each panel is drawn in its own 300 x 300 box with the midline at x = 150 (``PANE
 defined once, on the viewer's right half of each view, and mirrored for the other side.
 """
 
+import functools
 import math
 import re
 import unicodedata
@@ -709,6 +710,9 @@ def _targets(targets, rows):
     return list(placed.values())
 
 
+# The outlines are fixed, so a muscle's path on a view and side is the same for every diagram: worked out
+# once per process (a few hundred at most), not per request (it was about a tenth of the plan editor's time).
+@functools.lru_cache(maxsize=1024)
 def _region_path(shape, view, side):
     start, segments = _smooth_closed(shape.outline)
     if not _on_viewer_right(view, side):
