@@ -57,8 +57,8 @@ BUDGETS = {
     # history; the history's visits from its oldest cycle on, their posture components and side effects
     # (3); this visit's posture components; the patient's side effects; for the cycle panel, the history's
     # responses, its muscles' groups and the product's titration step (3); the patient's conditions and the
-    # toxin given elsewhere for the safety checks (2), and that toxin again for the history.
-    "plan editor": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 2 + 1 + 2 + 3 + 1 + 1 + 3 + 3,
+    # toxin given elsewhere (2), read once for the safety checks and the history.
+    "plan editor": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 2 + 1 + 2 + 3 + 1 + 1 + 3 + 2,
 }
 
 

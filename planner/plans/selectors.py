@@ -308,7 +308,7 @@ def history_inputs(session, previous, *, reference=None):
     events = list(
         AdverseEvent.objects.filter(visit__patient=patient, visit__date__lte=session.visit.date).select_related("visit")
     )
-    outside = outside_doses(patient, up_to=session.visit.date)
+    outside = outside_doses_up_to_visit(session)
     codes = (reference or reference_inputs(None)).condition_codes
     return safety.PatientHistory(
         sessions=tuple(
@@ -370,6 +370,14 @@ def outside_doses(patient, *, up_to=None):
     if up_to is not None:
         doses = doses.filter(given_on__lte=up_to)
     return list(doses.order_by("-given_on", "-pk"))
+
+
+def outside_doses_up_to_visit(session):
+    """outside_doses() up to the session's visit: one query per request, kept on this session object (the
+    safety inputs and the plan's "given elsewhere" list read the same rows; never across requests)."""
+    if not hasattr(session, "_outside_doses_up_to_visit"):
+        session._outside_doses_up_to_visit = outside_doses(session.visit.patient, up_to=session.visit.date)
+    return session._outside_doses_up_to_visit
 
 
 def prepared_strength(session, product):
