@@ -310,10 +310,10 @@ def policy_settings():
 
 def policy_defaults(settings):
     """The clinic-policy settings with no active row among ``settings`` (``policy_settings()``), as
-    (label, what the app does instead): the app uses its fallback, and the page says so."""
+    (label, the fallback value that applies, what the app does instead): the page says so."""
     present = {setting.code for setting in settings}
     return [
-        (ref.PolicySetting.Code(code).label, default_used_reason(code))
+        (ref.PolicySetting.Code(code).label, f"{SETTING_FALLBACKS[code].normalize():f}", default_used_reason(code))
         for code in SETTING_FALLBACKS
         if code not in present
     ]
