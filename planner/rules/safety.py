@@ -135,6 +135,7 @@ than ``period_weeks * 7`` days before it (so a session exactly 12 weeks earlier 
 or before the visit date. A lot is expired when its expiry date is before the visit date.
 """
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -376,6 +377,22 @@ class SafetyPolicy:
     outside_toxin_window_weeks: Decimal = SETTING_FALLBACKS["outside_toxin_window_weeks"]
     defaults_used: frozenset[str] = frozenset()
 
+    def __post_init__(self):
+        # A value outside its setting's range (planner.rules.policy.SETTING_RANGES) is never used, however the
+        # policy was built: the fallback is, and is named as a default used. None keeps its meaning (that
+        # check is off).
+        fell_back = set()
+        for setting in dataclasses.fields(self):
+            given = getattr(self, setting.name)
+            if setting.name not in SETTING_FALLBACKS or given is None:
+                continue
+            value = _number(given)
+            if value is None or setting_out_of_range(setting.name, value):
+                object.__setattr__(self, setting.name, SETTING_FALLBACKS[setting.name])
+                fell_back.add(setting.name)
+        if fell_back:
+            object.__setattr__(self, "defaults_used", frozenset(self.defaults_used) | fell_back)
+
 
 @dataclass(frozen=True, kw_only=True)
 class MuscleInfo:
@@ -607,7 +624,6 @@ class _Check:
         extra=(),
         policy=False,
         settings=(),
-        fell_back=(),
         row=None,
         cite=True,
     ):
@@ -615,7 +631,7 @@ class _Check:
 
         The basis is appended to the message in brackets unless the message cites it (``cite=False``).
         ``settings``: the clinic-policy settings the finding relies on; each that fell back to its default
-        (no row: ``policy.defaults_used``; a value outside its range: ``fell_back``) is named in the message.
+        (``policy.defaults_used``) is named in the message.
         """
         bases = [b for b in (basis, *extra) if b is not None]
         codes = tuple(dict.fromkeys(code_ for b in bases for code_ in b.source_codes))
@@ -623,9 +639,7 @@ class _Check:
         clinic_policy = policy or any(not b.source_codes for b in bases)
         caution_codes = tuple(dict.fromkeys(b.caution_code for b in bases if b.caution_code))
         basis_text = _basis_text(codes, verification, clinic_policy)
-        defaults = "; ".join(
-            default_used_text(name) for name in settings if name in self.policy.defaults_used or name in fell_back
-        )
+        defaults = "; ".join(default_used_text(name) for name in settings if name in self.policy.defaults_used)
         if defaults:
             basis_text = f"{basis_text}; {defaults}" if basis_text and cite else defaults
             cite = True
@@ -1453,14 +1467,13 @@ class _Check:
             return
         limit = self.limits.cumulative_max if self.limits else None
         weeks = _whole(limit.period_weeks) if limit else None
-        settings = fell_back = ()
+        settings = ()
         if not weeks:
             # No labelled period: the clinic's window (a policy setting), and the finding says so.
             settings = ("outside_toxin_window_weeks",)
             weeks = _number(self.policy.outside_toxin_window_weeks)
-            if weeks is None or setting_out_of_range("outside_toxin_window_weeks", weeks):
+            if weeks is None:
                 weeks = SETTING_FALLBACKS["outside_toxin_window_weeks"]
-                fell_back = settings
         start = self.visit - dt.timedelta(days=int(weeks * 7))
         recent = [(dose, day) for dose, day in doses if day > start]
         if not recent:
@@ -1485,7 +1498,6 @@ class _Check:
             basis=self.cautions.cumulative,
             policy=bool(settings),
             settings=settings,
-            fell_back=fell_back,
         )
 
 

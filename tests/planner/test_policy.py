@@ -103,3 +103,14 @@ def test_a_stored_value_outside_its_range_is_not_used_and_the_fallback_says_so()
     assert values["outside_toxin_window_weeks"] == policy.SETTING_FALLBACKS["outside_toxin_window_weeks"]
     assert values.default_used("outside_toxin_window_weeks")
     assert "from 1 to 520; the built-in 12 applies" in policy.default_used_text("outside_toxin_window_weeks")
+
+
+def test_a_safety_policy_built_with_a_value_outside_its_range_uses_the_fallback_and_names_it():
+    from planner.rules.safety import SafetyPolicy
+
+    built = SafetyPolicy(near_session_max_fraction=Decimal(5), median_multiple_warning=Decimal(3))
+    assert built.near_session_max_fraction == policy.SETTING_FALLBACKS["near_session_max_fraction"]
+    assert built.median_multiple_warning == Decimal(3)  # in range: kept
+    assert built.defaults_used == {"near_session_max_fraction"}
+    # None keeps its meaning: that check is off, nothing falls back.
+    assert SafetyPolicy(median_multiple_warning=None).median_multiple_warning is None
