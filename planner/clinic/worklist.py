@@ -19,9 +19,8 @@ At clinic scale the page stays short and useful:
 - each list (overdue, due, booked) shows the most urgent ``LIST_LIMIT`` rows (most overdue, soonest due,
   earliest booking) with the true count beside it;
 - a patient whose due date passed more than ``lapsed_after_days`` (a PolicySetting: a year) ago and who has no
-  booking is
-  *lapsed*, no longer "overdue for re-injection": they have most likely stopped treatment, moved or are
-  treated elsewhere. They are counted apart, and the most recently lapsed are listed in a collapsed section;
+  booking is *lapsed*, no longer "overdue for re-injection": they have most likely stopped treatment, moved
+  or are treated elsewhere. They are counted apart, and the most recently lapsed are listed in a collapsed section;
 - a policy setting without an active row falls back to ``planner.rules.policy.SETTING_FALLBACKS``, and the
   page says "default used" for it;
 - today's visits are always listed in full.

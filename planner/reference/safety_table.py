@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from planner import models as ref
 from planner.reference.formatting import amount, span
 from planner.reference.limits import effective_limit
-from planner.rules.policy import SETTING_FALLBACKS, default_used_reason
+from planner.rules.policy import SETTING_FALLBACKS, default_used_reason, fallback_text
 
 Kind = ref.ProductLimit.Kind
 
@@ -313,7 +313,7 @@ def policy_defaults(settings):
     (label, the fallback value that applies, what the app does instead): the page says so."""
     present = {setting.code for setting in settings}
     return [
-        (ref.PolicySetting.Code(code).label, f"{SETTING_FALLBACKS[code].normalize():f}", default_used_reason(code))
+        (ref.PolicySetting.Code(code).label, fallback_text(code), default_used_reason(code))
         for code in SETTING_FALLBACKS
         if code not in present
     ]

@@ -64,11 +64,18 @@ class PolicyValues:
         return frozenset(code for code in SETTING_FALLBACKS if self.default_used(code))
 
 
+def fallback_text(code):
+    """The fallback as shown: '12', '0.8' (no exponent, no trailing zeros)."""
+    return f"{SETTING_FALLBACKS[code].normalize():f}"
+
+
 def default_used_reason(code):
     """'the reference data has no active usual_cycle_weeks setting from 1 to 104; the built-in 12 applies'."""
-    value = f"{SETTING_FALLBACKS[code].normalize():f}"
     low, high, _ = SETTING_RANGES[code]
-    return f"the reference data has no active {code} setting from {low} to {high}; the built-in {value} applies"
+    return (
+        f"the reference data has no active {code} setting from {low} to {high}; "
+        f"the built-in {fallback_text(code)} applies"
+    )
 
 
 def default_used_text(code):
