@@ -377,6 +377,17 @@ def test_the_clinics_usual_cycle_and_lapse_come_from_the_policy_settings(product
     assert work.defaults_used == [] and work.lapsed_before == TODAY - timedelta(days=180)
 
 
+def test_the_after_care_handout_dates_the_next_session_by_the_clinics_usual_cycle(products, splenius, neurologist):
+    from planner.documents.handout import next_due
+    from planner.models import InjectionSession, PolicySetting
+
+    patient = treated(products, splenius, neurologist, "DAXI", 100, mrn="DAX100")  # no labelled minimum
+    session = InjectionSession.objects.get(visit__patient=patient)
+    assert next_due(session) == days_ago(100) + timedelta(weeks=12)  # the fallback
+    PolicySetting.objects.create(code="usual_cycle_weeks", value=16, note="Clinic policy: test")
+    assert next_due(session) == days_ago(100) + timedelta(weeks=16)
+
+
 def test_the_page_says_when_a_policy_setting_is_missing_and_its_default_is_used(
     client, nurse, products, splenius, neurologist
 ):
