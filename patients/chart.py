@@ -116,3 +116,29 @@ def chart_sections(*, user, patient, records):
                 )
             )
     return sections
+
+
+# --- What else the chart shows -----------------------------------------------------------------
+#
+# The chart is kept rendered (patients.views.patient_chart) under the patient's revision, the day, the
+# user's permissions and a token from each registered version source: data of other apps that the
+# sections show and that is not the patient's (the planner's reference data: product and muscle names,
+# the non-response policy). A source returns a short string that changes whenever that data does, or
+# None when it cannot say (an uncommitted change in the open transaction): the chart is then built afresh.
+
+ChartVersionSource = Callable[[], str | None]
+
+_version_sources: list = []
+
+
+def register_chart_version_source(source: ChartVersionSource):
+    """Add a version source (once; registering the same callable again changes nothing). Returns it."""
+    if source not in _version_sources:
+        _version_sources.append(source)
+    return source
+
+
+def chart_versions():
+    """Each registered source's token, in registration order; None if any source cannot say."""
+    tokens = tuple(source() for source in _version_sources)
+    return None if None in tokens else tokens

@@ -5,17 +5,21 @@ the helper for that object type, validates with a form, calls one service and re
 from datetime import timedelta
 
 from django.contrib import messages
+from django.contrib.auth.context_processors import PermWrapper
 from django.contrib.auth.decorators import permission_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from patients import posture, scoring, selectors, services
+from patients.audit.selectors import patient_revision
 from patients.audit.services import log_access, log_list_access
-from patients.chart import visit_summaries
+from patients.chart import chart_sections, chart_versions, fragment_key, visit_summaries
 from patients.forms import (
     AdverseEventForm,
     PatientForm,
@@ -109,13 +113,42 @@ def patient_register(request):
     return render(request, "patients/patient_form.html", {"form": form, "patient": None})
 
 
+CHART_BODY = "patients/patient_detail.html#chart-body"
+CHART_BODY_SECONDS = 24 * 60 * 60
+
+
 @permission_required("patients.view_patient", raise_exception=True)
 @require_GET
 def patient_chart(request, pk):
+    # Read before anything of the patient's: a change committed after this point is a new revision, so
+    # what is built below is never kept under an older one than it shows.
+    revision = patient_revision(pk)
     patient = _patient(request, pk)
-    chart = selectors.patient_chart(patient=patient)
     log_access(request, patient, patient_id=patient.pk, what="chart")
-    return render(request, "patients/patient_detail.html", {"patient": patient, "chart": chart})
+    body = _chart_body(request.user, patient, revision)
+    return render(request, "patients/patient_detail.html", {"patient": patient, "body": body})
+
+
+def _chart_body(user, patient, revision):
+    """Everything under the chart's heading, rendered (autoescaped) and kept in Django's cache under all it
+    depends on: the patient's revision (every committed change to their records), the day (ages, current
+    conditions), the user's permissions (which sections and buttons show) and the other apps' data the
+    sections show (patients.chart.chart_versions). A chart opened again unchanged is one cache read."""
+    versions = chart_versions()
+    key = None
+    if versions is not None:
+        shown = (patient.pk, revision, timezone.localdate(), sorted(user.get_all_permissions()), versions)
+        key = fragment_key("patients:chart", shown)
+        body = cache.get(key)
+        if body is not None:
+            return body
+    chart = selectors.patient_chart(patient=patient)
+    sections = chart_sections(user=user, patient=patient, records=chart.records)
+    context = {"patient": patient, "chart": chart, "sections": sections, "perms": PermWrapper(user)}
+    body = render_to_string(CHART_BODY, context)  # a SafeString, which the cache keeps as one
+    if key is not None:
+        cache.set(key, body, timeout=CHART_BODY_SECONDS)
+    return body
 
 
 @permission_required("patients.change_patient", raise_exception=True)

@@ -30,6 +30,11 @@ class PlannerConfig(AppConfig):
         from planner.conditions.records import conditions_section
 
         register_chart_section_provider(conditions_section)
+        # The chart is kept rendered under, among others, the reference version its sections were built at.
+        from patients.chart import register_chart_version_source
+        from planner.reference.version import chart_token
+
+        register_chart_version_source(chart_token)
         # The posture form refuses the contradictions of the reference data (patients never imports planner).
         from patients.posture import register_contradiction_source
         from planner.reference.posture_rules import posture_contradictions

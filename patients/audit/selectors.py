@@ -9,7 +9,7 @@ Every view of the audit trail (the report, its CSV, the patient and MRN filters)
 
 from django.db.models import Q
 
-from patients.audit.models import AuditEvent
+from patients.audit.models import CHANGE_ACTIONS, AuditEvent
 
 CLINICAL_AUDIT_PERMISSION = "audit.view_clinical_audit"
 
@@ -28,3 +28,20 @@ def events_visible_to(user):
     if may_read_clinical_entries(user):
         return events
     return events.exclude(ABOUT_PATIENTS)
+
+
+def patient_revision(patient_id):
+    """The id of the newest audit entry that changed one of this patient's records, or 0 if none did.
+
+    Every write to a patient's records is a save() of an audited model (patients.audit.managers refuses
+    the bulk paths), and each save adds its entry in the same transaction, naming the patient: so this
+    number changes with every committed change to what the patient's pages show, and ids are never
+    reused, not even after a rollback. Pages cached under it (the chart) read it first. One index step
+    (the audit_patient_changes index)."""
+    newest = (
+        AuditEvent.objects.filter(patient_id=patient_id, action__in=CHANGE_ACTIONS)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return newest or 0

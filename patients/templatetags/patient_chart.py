@@ -5,23 +5,14 @@ from django import template
 from django.core.cache import cache
 from django.template.loader import get_template
 
-from patients.chart import chart_sections as registered_sections
-
 register = template.Library()
 
 
-@register.inclusion_tag("patients/includes/chart_sections.html", takes_context=True)
-def chart_sections(context, chart, placement=""):
-    """Every registered section for this chart, the signed-in user and ``placement``, each under its own h2.
-
-    The chart asks twice (the top sections, then the rest): the providers run once per page.
-    """
-    request = context["request"]
-    cache = request.__dict__.setdefault("_chart_sections", {})
-    key = (chart.patient.pk, request.user.pk)
-    if key not in cache:
-        cache[key] = registered_sections(user=request.user, patient=chart.patient, records=chart.records)
-    return {"sections": [section for section in cache[key] if section.placement == placement]}
+@register.inclusion_tag("patients/includes/chart_sections.html")
+def chart_sections(sections, placement=""):
+    """The chart's sections (patients.chart.chart_sections) with this placement, each under its own h2: the
+    chart shows the "top" ones first, the rest below the patient's details."""
+    return {"sections": [section for section in sections if section.placement == placement]}
 
 
 VISIT_CARD = "patients/patient_detail.html#visit-card"

@@ -74,6 +74,14 @@ def bumped_once():
     bump()
 
 
+def chart_token():
+    """The version as a part of the patient chart's cache key (patients.chart.register_chart_version_source):
+    the chart's sections show product and muscle names and the non-response policy. None while the open
+    transaction holds an uncommitted reference change, whose version number may yet be rolled back and reused."""
+    version = current()
+    return None if uncommitted_change() is not None else f"reference-{version}"
+
+
 def _pending():
     queued = (func for _savepoints, func, _robust in connection.run_on_commit)
     return next((func for func in queued if isinstance(func, _UncommittedChange)), None)

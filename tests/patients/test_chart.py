@@ -152,7 +152,8 @@ def test_the_chart_takes_the_same_number_of_queries_for_1_or_50_visits(client_fo
     add_visits(fifty, 50)
     assert TwstrsAssessment.objects.filter(visit__patient=fifty).count() == 50
     assert PostureComponent.objects.filter(assessment__visit__patient=fifty).count() == 100
-    client.get(reverse("patients:patient_chart", args=[one.pk]))  # the first request also stores the session
+    # The first request also stores the session; another patient's chart, as theirs would be a cache hit.
+    client.get(reverse("patients:patient_chart", args=[PatientFactory().pk]))
     # Session, user, permissions and the audit entry, plus four for the chart itself: patient, visits
     # with their one-to-one records, posture components, adverse events.
     with django_assert_max_num_queries(20):

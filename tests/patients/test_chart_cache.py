@@ -1,17 +1,26 @@
-"""The chart's cached fragments (visit cards, plan lines, the trend): kept under what they show, so a change
-shows at once, and under keys every cache backend accepts."""
+"""The chart's cached fragments (visit cards, plan lines, the trend) and the whole chart: kept under what they
+show, so a change shows at once, and under keys every cache backend accepts."""
 
 import re
 from datetime import timedelta
 
 import pytest
+import time_machine
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from patients import selectors
+from patients.audit.models import CHANGE_ACTIONS, AuditEvent
+from patients.audit.selectors import patient_revision
+from patients.audit.services import log_access
 from patients.models import AdverseEvent
+from tests.factories import make_user
 from tests.patients.conftest import TODAY
 from tests.patients.factories import AdverseEventFactory, PatientFactory, TwstrsFactory, VisitFactory
+from tests.test_query_budgets import BUDGETS
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +66,122 @@ def test_every_card_key_is_a_short_ascii_digest_whatever_the_names_hold():
     AdverseEventFactory(visit=visit, kind=AdverseEvent.Kind.OTHER, other_kind="ü: a long name, with spaces " * 7)
     (record,) = selectors.patient_chart(patient=patient).records
     assert MEMCACHED_SAFE.match(record.card_key)
+
+
+# --- The whole chart, kept under the patient's revision (patients.views.patient_chart) -----------------
+
+
+def chart_queries(client, patient):
+    with CaptureQueriesContext(connection) as captured:
+        html = chart_html(client, patient)
+    return html, len(captured.captured_queries)
+
+
+def unmasked(html):
+    """The page without its CSRF tokens and script nonces, which are new on every response."""
+    return re.sub(r'(csrf-token="|name="csrfmiddlewaretoken" value="|nonce=")[^"]+"', r'\1"', html)
+
+
+def charted_patient():
+    patient = PatientFactory(notes="Prefers morning visits.")
+    for weeks in (0, 12, 24):
+        visit = VisitFactory(patient=patient, date=TODAY - timedelta(weeks=weeks))
+        TwstrsFactory(visit=visit)
+        AdverseEventFactory(visit=visit)
+    return patient
+
+
+def test_a_chart_opened_again_unchanged_is_one_cache_read_not_built_again(client_for, monkeypatch):
+    patient = charted_patient()
+    client = client_for("nurse")
+    first = chart_html(client, patient)
+
+    def built_again(**kwargs):
+        raise AssertionError("the chart was built again although nothing had changed")
+
+    monkeypatch.setattr(selectors, "patient_chart", built_again)
+    again, count = chart_queries(client, patient)
+    assert unmasked(again) == unmasked(first)
+    assert count == BUDGETS["patient chart, unchanged"]
+
+
+def edit_notes(patient):
+    patient.notes = "Now prefers afternoons."
+    patient.save()
+
+
+def add_dysphagia(patient):
+    AdverseEventFactory(visit=patient.visits.latest("date"), kind=AdverseEvent.Kind.DYSPHAGIA, dysphagia_grade=2)
+
+
+def add_visit(patient):
+    TwstrsFactory(visit=VisitFactory(patient=patient, date=TODAY - timedelta(days=3)))
+
+
+def record_swallowing(patient):
+    patient.baseline_swallowing = patient.Swallowing.MODERATE
+    patient.save()
+
+
+@pytest.mark.parametrize(
+    "change, shown",
+    [
+        (edit_notes, "Now prefers afternoons."),
+        (add_dysphagia, "Dysphagia"),
+        (add_visit, "Fri 12 Jun 2026"),
+        (record_swallowing, "Moderate difficulty"),
+    ],
+    ids=["patient notes", "a side effect", "a new visit", "baseline swallowing"],
+)
+def test_every_change_to_the_patients_records_shows_on_the_next_view(client_for, change, shown):
+    patient = charted_patient()
+    client = client_for("nurse")
+    assert shown not in chart_html(client, patient)
+    change(patient)
+    assert shown in chart_html(client, patient)
+
+
+def test_opening_the_chart_is_logged_but_does_not_change_the_revision_a_change_does():
+    patient = charted_patient()
+    before = patient_revision(patient.pk)
+    log_access(None, patient, patient_id=patient.pk, what="chart")
+    assert patient_revision(patient.pk) == before > 0
+    AdverseEventFactory(visit=patient.visits.latest("date"))
+    assert patient_revision(patient.pk) > before
+    assert patient_revision(PatientFactory().pk) != patient_revision(patient.pk)
+
+
+def test_every_change_action_is_an_audit_action():
+    assert set(CHANGE_ACTIONS) <= set(AuditEvent.Action.values)
+    assert not {"view", "export", "login"} & set(CHANGE_ACTIONS)
+
+
+def chart_reader(client):
+    """A user who may open charts and nothing else: none of the planner's sections."""
+    reader = make_user(None, username="chart.reader")
+    reader.user_permissions.add(Permission.objects.get(codename="view_patient", content_type__app_label="patients"))
+    client.force_login(reader)
+    return client
+
+
+@pytest.mark.parametrize("first", ["nurse", "chart reader"])
+def test_each_set_of_permissions_sees_its_own_chart_never_one_kept_for_another(client, client_for, first):
+    patient = charted_patient()
+    sign_in = {"nurse": lambda: client_for("nurse"), "chart reader": lambda: chart_reader(client)}
+    second = "chart reader" if first == "nurse" else "nurse"
+    fresh = {}
+    for persona in (first, second):
+        cache.clear()
+        fresh[persona] = unmasked(chart_html(sign_in[persona](), patient))
+    assert ("Conditions, medicines" in fresh["nurse"]) and ("Conditions, medicines" not in fresh["chart reader"])
+    cache.clear()
+    chart_html(sign_in[first](), patient)  # kept for the first
+    assert unmasked(chart_html(sign_in[second](), patient)) == fresh[second]
+
+
+def test_the_next_day_the_chart_is_built_again(client_for):
+    patient = PatientFactory(date_of_birth=TODAY.replace(year=TODAY.year - 50) + timedelta(days=1))
+    client = client_for("nurse")
+    assert "(49 years)" in chart_html(client, patient)
+    with time_machine.travel(f"{(TODAY + timedelta(days=1)).isoformat()} 10:00 +0000", tick=True):
+        assert "(50 years)" in chart_html(client_for("nurse"), patient)  # signed in again: a day is past the idle limit
