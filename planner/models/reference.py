@@ -15,7 +15,7 @@ from planner.reference import numbers
 from planner.reference.dilution import DilutionError, strength_for
 from planner.reference.formatting import amount, span
 from planner.reference.limits import LimitRow, effective_limit
-from planner.rules.policy import SETTING_RANGES, setting_out_of_range
+from planner.rules.policy import SETTING_LABELS, SETTING_RANGES, setting_out_of_range
 
 # ---------------------------------------------------------------------------------------------
 # Reference data
@@ -776,16 +776,14 @@ class PolicySetting(Sourced):
     """A threshold no label publishes, set by the clinic: every one is clinic policy, with history."""
 
     class Code(models.TextChoices):
-        NEAR_SESSION_MAX_FRACTION = "near_session_max_fraction", "session total near the maximum (fraction)"
-        MIN_VOLUME_PER_SITE_ML = "min_volume_per_site_ml", "smallest plausible volume per site (mL)"
-        MAX_VOLUME_PER_SITE_ML = "max_volume_per_site_ml", "largest plausible volume per site (mL)"
-        MEDIAN_MULTIPLE_WARNING = "median_multiple_warning", "dose above this multiple of a sourced median"
-        USUAL_CYCLE_WEEKS = "usual_cycle_weeks", "usual cycle where the label gives no minimum interval (weeks)"
-        LAPSED_AFTER_DAYS = "lapsed_after_days", "overdue and not booked for more than this: lapsed (days)"
-        OUTSIDE_TOXIN_WINDOW_WEEKS = (
-            "outside_toxin_window_weeks",
-            "toxin given elsewhere listed from this far back, without a labelled period (weeks)",
-        )
+        # Labels from planner.rules.policy, which the pure layer's "default used" sentences also use.
+        NEAR_SESSION_MAX_FRACTION = "near_session_max_fraction", SETTING_LABELS["near_session_max_fraction"]
+        MIN_VOLUME_PER_SITE_ML = "min_volume_per_site_ml", SETTING_LABELS["min_volume_per_site_ml"]
+        MAX_VOLUME_PER_SITE_ML = "max_volume_per_site_ml", SETTING_LABELS["max_volume_per_site_ml"]
+        MEDIAN_MULTIPLE_WARNING = "median_multiple_warning", SETTING_LABELS["median_multiple_warning"]
+        USUAL_CYCLE_WEEKS = "usual_cycle_weeks", SETTING_LABELS["usual_cycle_weeks"]
+        LAPSED_AFTER_DAYS = "lapsed_after_days", SETTING_LABELS["lapsed_after_days"]
+        OUTSIDE_TOXIN_WINDOW_WEEKS = "outside_toxin_window_weeks", SETTING_LABELS["outside_toxin_window_weeks"]
 
     code = models.CharField("setting", max_length=40, choices=Code.choices, unique=True)
     value = models.DecimalField("value", max_digits=8, decimal_places=3, validators=[POSITIVE, MAX_UNITS])

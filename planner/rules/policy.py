@@ -24,6 +24,17 @@ SETTING_FALLBACKS = {
     "outside_toxin_window_weeks": Decimal("12"),
 }
 
+# What each setting is, as the Reference page, the worklist and the safety findings name it.
+SETTING_LABELS = {
+    "near_session_max_fraction": "session total near the maximum (fraction)",
+    "min_volume_per_site_ml": "smallest plausible volume per site (mL)",
+    "max_volume_per_site_ml": "largest plausible volume per site (mL)",
+    "median_multiple_warning": "dose above this multiple of a sourced median",
+    "usual_cycle_weeks": "usual cycle where the label gives no minimum interval (weeks)",
+    "lapsed_after_days": "overdue and not booked for more than this: lapsed (days)",
+    "outside_toxin_window_weeks": "toxin given elsewhere listed from this far back, without a labelled period (weeks)",
+}
+
 # The values a setting may take, (lowest, highest, whole numbers only), both ends included: a reference admin
 # entering one outside them is told so and nothing is saved (PolicySetting.clean), and a value outside them
 # that reaches the code anyway is not used: the fallback is, and the finding or page says so.
@@ -70,10 +81,11 @@ def fallback_text(code):
 
 
 def default_used_reason(code):
-    """'the reference data has no active usual_cycle_weeks setting from 1 to 104; the built-in 12 applies'."""
+    """'the reference data has no active setting "usual cycle where ... (weeks)" (usual_cycle_weeks) from 1 to
+    104; the built-in 12 applies': named as clinicians read it, with the code a reference admin looks for."""
     low, high, _ = SETTING_RANGES[code]
     return (
-        f"the reference data has no active {code} setting from {low} to {high}; "
+        f"the reference data has no active setting “{SETTING_LABELS[code]}” ({code}) from {low} to {high}; "
         f"the built-in {fallback_text(code)} applies"
     )
 

@@ -397,8 +397,8 @@ def test_the_page_says_when_a_policy_setting_is_missing_and_its_default_is_used(
     client.force_login(nurse)
     html = client.get(reverse("clinic:worklist")).content.decode()
     assert "default used" in html
-    assert "no active usual_cycle_weeks setting from 1 to 104; the built-in 12 applies" in html
-    assert "no active lapsed_after_days setting from 1 to 3650; the built-in 365 applies" in html
+    assert "minimum interval (weeks)” (usual_cycle_weeks) from 1 to 104; the built-in 12 applies" in html
+    assert "lapsed (days)” (lapsed_after_days) from 1 to 3650; the built-in 365 applies" in html
     PolicySetting.objects.create(code="usual_cycle_weeks", value=12, note="Clinic policy: test")
     PolicySetting.objects.create(code="lapsed_after_days", value=365, note="Clinic policy: test")
     html = client.get(reverse("clinic:worklist")).content.decode()  # a setting bumps the reference version

@@ -59,7 +59,8 @@ def test_the_fallbacks_are_positive_and_the_adult_age_is_the_labels():
     assert all(value > 0 for value in policy.SETTING_FALLBACKS.values())
     assert policy.ADULT_AGE == 18
     assert policy.default_used_text("lapsed_after_days") == (
-        "default used: the reference data has no active lapsed_after_days setting from 1 to 3650; "
+        "default used: the reference data has no active setting “overdue and not booked for more than this: lapsed "
+        "(days)” (lapsed_after_days) from 1 to 3650; "
         "the built-in 365 applies"
     )
 

@@ -131,7 +131,8 @@ def test_a_policy_setting_without_an_active_row_is_listed_as_default_used(client
     page = text(client_for("nurse").get(reverse("reference:products")))
     assert (
         "Overdue and not booked for more than this: lapsed (days) 365 default used clinic policy "
-        "The reference data has no active lapsed_after_days setting from 1 to 3650; the built-in 365 applies."
+        "The reference data has no active setting “overdue and not booked for more than this: lapsed (days)” "
+        "(lapsed_after_days) from 1 to 3650; the built-in 365 applies."
     ) in page
 
 

@@ -254,8 +254,8 @@ def test_the_near_maximum_notice_starts_at_the_clinic_policy_threshold():
     )
     message = only(defaulted, "SESSION_MAX_NEAR").message
     assert message.endswith(
-        "(source D14, verified; clinic policy; default used: the reference data has no active "
-        "near_session_max_fraction setting from 0.01 to 1; the built-in 0.8 applies)."
+        "(source D14, verified; clinic policy; default used: the reference data has no active setting “session "
+        "total near the maximum (fraction)” (near_session_max_fraction) from 0.01 to 1; the built-in 0.8 applies)."
     )
     assert "default used" not in only(at, "SESSION_MAX_NEAR").message
 

@@ -289,14 +289,17 @@ def test_without_a_labelled_period_the_clinics_window_lists_toxin_given_elsewher
     [shown] = by_code(
         check(row("SPLENIUS_CAPITIS", "left", 150), product=DYSPORT, history=history, policy=missing), "OUTSIDE_TOXIN"
     )
-    assert "default used: the reference data has no active outside_toxin_window_weeks setting" in shown.message
+    assert (
+        "default used: the reference data has no active setting “toxin given elsewhere listed from this far back"
+        in shown.message
+    )
     # A window outside its range (a policy built around the selector) is not used, and the finding says so.
     absurd = SafetyPolicy(outside_toxin_window_weeks=Decimal(9000))
     [shown] = by_code(
         check(row("SPLENIUS_CAPITIS", "left", 150), product=DYSPORT, history=history, policy=absurd), "OUTSIDE_TOXIN"
     )
     assert "in the 12 weeks up to the visit" in shown.message
-    assert "outside_toxin_window_weeks setting from 1 to 520; the built-in 12 applies" in shown.message
+    assert "(outside_toxin_window_weeks) from 1 to 520; the built-in 12 applies" in shown.message
     # A labelled period (Botox, 12 weeks in the US) sets the window itself: no policy setting is relied on.
     [shown] = by_code(
         check(row("SPLENIUS_CAPITIS", "left", 150), history=history, limits=ONA_CUMULATIVE, policy=missing),
