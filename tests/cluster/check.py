@@ -12,6 +12,7 @@ server (CACHE_URL). This script
        safety check, though B had the reference inputs cached;
    (b) a session cookie from A's sign-in works on B, and signing out on B ends it on A;
    (c) the worklist on B shows a booking made through A;
+   (e) a patient's chart, kept whole in the shared cache by B, shows on B's next view a change made through A;
    (d) the audit chain verifies (`manage.py verify_audit_log`) after writes and access entries through both;
 5. stops the servers and Redis and drops the database, whatever happened.
 
@@ -48,6 +49,8 @@ WORKERS = int(ENV.get("CLUSTER_WORKERS", "2"))
 PASSWORDS = {"neurologist": "demo-neurologist-2026", "refadmin": "demo-refadmin-2026"}
 NEW_SESSION_MAX = "200"
 REFERENCE_KEYS = "*planner.reference-inputs.*"
+CHART_KEYS = "*patients:chart:*"
+CHART_NOTE = "Changed through server A: prefers afternoon visits."
 
 results = []
 
@@ -341,6 +344,28 @@ def worklist_change(a, b, fixture):
     )
 
 
+def chart_change(a, b, redis, fixture):
+    """(e) B's chart (kept whole in the shared cache) shows a change to the patient made through A."""
+    patient = fixture["due_patient"]
+    cookie_b, cookie_a = sign_in(b, "neurologist"), sign_in(a, "neurologist")
+    for _ in range(2):  # the second view is read from the shared cache
+        status, page, _ = get(b, patient["chart"], cookie_b)
+    cached = redis.keys(CHART_KEYS)
+    check(
+        "(e) B's chart of the patient is kept in the shared cache",
+        status == 200 and patient["mrn"] in page and CHART_NOTE not in page and bool(cached),
+        f"HTTP {status}, Redis holds {len(cached)} chart(s)",
+    )
+    status, _, _ = submit(a, patient["edit"], cookie_a, "notes", {"notes": CHART_NOTE})
+    check("(e) the patient's notes are changed through A", status == 302, f"HTTP {status}")
+    status, page, _ = get(b, patient["chart"], cookie_b)
+    check(
+        "(e) B's next view of the chart shows A's change",
+        status == 200 and CHART_NOTE in page,
+        f"HTTP {status}, {'the new notes shown' if CHART_NOTE in page else 'the old chart'}",
+    )
+
+
 def audit_chain(env):
     """(d) the hash chain over every entry written through both servers verifies."""
     result = manage("verify_audit_log", env=env)
@@ -382,6 +407,7 @@ def main():
         reference_change(a, b, redis, fixture)
         shared_session(a, b)
         worklist_change(a, b, fixture)
+        chart_change(a, b, redis, fixture)
         audit_chain(env)
     except (SystemExit, AssertionError, StopIteration) as error:
         print(f"SETUP FAILED: {error}", flush=True)

@@ -98,7 +98,12 @@ def main(out):
             "admin": reverse("admin:planner_productlimit_change", args=[session_max.pk]),
             "value": str(session_max.value),
         },
-        "due_patient": {"mrn": patient.mrn, "book": reverse("patients:visit_book", args=[patient.pk])},
+        "due_patient": {
+            "mrn": patient.mrn,
+            "book": reverse("patients:visit_book", args=[patient.pk]),
+            "chart": reverse("patients:patient_chart", args=[patient.pk]),
+            "edit": reverse("patients:patient_edit", args=[patient.pk]),
+        },
         "book_on": day.isoformat(),
     }
     with open(out, "w") as handle:
