@@ -105,6 +105,14 @@ class AuditEvent(models.Model):
                 condition=models.Q(action__in=CHANGE_ACTIONS),
                 name="audit_patient_changes",
             ),
+            # The entries about no patient (the negation of selectors.ABOUT_PATIENTS, which PostgreSQL matches to
+            # this condition): the audit report of a reader without the clinical permission, newest first and
+            # counted, without walking back through every access entry about patients to find the newest 50.
+            models.Index(
+                fields=["-id"],
+                condition=models.Q(patient_id__isnull=True) & ~models.Q(object_type__startswith="patients."),
+                name="audit_not_about_patients",
+            ),
         ]
 
     def __str__(self):
