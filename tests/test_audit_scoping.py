@@ -96,14 +96,23 @@ def test_a_list_page_access_entry_naming_several_patients_counts_as_clinical(ref
     assert not events_visible_to(reference_admin).filter(object_repr="search results").exists()
 
 
+def rows_filtered_out(plan):
+    """How many rows the nodes of an EXPLAIN (ANALYZE, FORMAT JSON) plan read and threw away."""
+    return plan.get("Rows Removed by Filter", 0) + sum(rows_filtered_out(child) for child in plan.get("Plans", ()))
+
+
 def test_the_report_without_the_clinical_permission_reads_only_the_entries_about_no_patient(reference_admin):
-    """The report of a reader without the clinical permission is an index scan of the entries it may read, on
+    """The report's page for a reader without the clinical permission reads the entries it may read, on
     PostgreSQL (production): not a walk back through every access entry about patients, which grow with
-    every chart opened, to find the newest 50 it may."""
+    every chart opened, to find the newest 50. The audit_not_about_patients index keeps it so even when the planner's
+    statistics predate those entries, as they did on the bench database (autovacuum analyses late)."""
     if connection.vendor != "postgresql":
         pytest.skip("the audit_not_about_patients index plan is PostgreSQL's (CI runs the suite on PostgreSQL too)")
-    # A clinic's trail: thousands of access entries about patients (rows made directly, rolled back with the
-    # test; the hash chain is not what this checks) and a few about no patient.
+    audit_record(action=AuditEvent.Action.CREATE, object_type="planner.muscle", object_repr="a reference row")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE audit_auditevent")  # statistics from before the clinic's day of chart views
+    # Thousands of access entries about patients (rows made directly, rolled back with the test; the hash
+    # chain is not what this checks).
     AuditEvent.objects.bulk_create(
         AuditEvent(
             occurred_at=timezone.now(),
@@ -117,15 +126,12 @@ def test_the_report_without_the_clinical_permission_reads_only_the_entries_about
         )
         for number in range(5000)
     )
-    audit_record(action=AuditEvent.Action.CREATE, object_type="planner.muscle", object_repr="a reference row")
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE audit_auditevent")
     newest = events_visible_to(reference_admin).order_by("-id")
-    assert "audit_not_about_patients" in newest[:50].explain()
+    sql, params = newest.values("pk")[:50].query.sql_with_params()  # the report's page, as it pages
     with connection.cursor() as cursor:
-        sql, params = newest.order_by().values("pk").query.sql_with_params()
-        cursor.execute(f"EXPLAIN SELECT COUNT(*) FROM ({sql}) counted", params)
-        assert "audit_not_about_patients" in "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+        [[plan]] = cursor.fetchone()
+    assert rows_filtered_out(plan["Plan"]) < 50, plan
     shown = list(newest)
     assert shown[0].object_repr == "a reference row"
     assert all(event.patient_id is None and not event.object_type.startswith("patients.") for event in shown)
