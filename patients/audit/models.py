@@ -34,9 +34,23 @@ class ChangeLine:
     is_change: bool = False
 
 
+class AuditAction(models.TextChoices):
+    VIEW = "view", "Viewed"
+    CREATE = "create", "Created"
+    UPDATE = "update", "Changed"
+    DELETE = "delete", "Deleted"
+    SIGN = "sign", "Signed"
+    AMEND = "amend", "Amended"
+    EXPORT = "export", "Exported"
+    LOGIN = "login", "Signed in"
+    LOGOUT = "logout", "Signed out"
+    LOGIN_FAILED = "login_failed", "Failed sign-in"
+    ROLE_CHANGE = "role_change", "Roles changed"
+
+
 # The actions that change a record (every save of an audited model, signing, amending), as opposed to
 # reading it (view, export) or signing in.
-CHANGE_ACTIONS = ("create", "update", "delete", "sign", "amend")
+CHANGE_ACTIONS = (AuditAction.CREATE, AuditAction.UPDATE, AuditAction.DELETE, AuditAction.SIGN, AuditAction.AMEND)
 
 
 class AuditEvent(models.Model):
@@ -48,18 +62,7 @@ class AuditEvent(models.Model):
     hashes are recomputed without the key; `manage.py verify_audit_log` finds it (patients.audit.chain).
     """
 
-    class Action(models.TextChoices):
-        VIEW = "view", "Viewed"
-        CREATE = "create", "Created"
-        UPDATE = "update", "Changed"
-        DELETE = "delete", "Deleted"
-        SIGN = "sign", "Signed"
-        AMEND = "amend", "Amended"
-        EXPORT = "export", "Exported"
-        LOGIN = "login", "Signed in"
-        LOGOUT = "logout", "Signed out"
-        LOGIN_FAILED = "login_failed", "Failed sign-in"
-        ROLE_CHANGE = "role_change", "Roles changed"
+    Action = AuditAction  # at module level too, where Meta.indexes can name its members
 
     occurred_at = models.DateTimeField("when", db_index=True)
     actor = models.ForeignKey(
