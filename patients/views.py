@@ -135,20 +135,19 @@ def _chart_body(user, patient, revision):
     conditions), the user's permissions (which sections and buttons show) and the other apps' data the
     sections show (patients.chart.chart_versions). A chart opened again unchanged is one cache read."""
     versions = chart_versions()
-    key = None
-    if versions is not None:
-        shown = (patient.pk, revision, timezone.localdate(), sorted(user.get_all_permissions()), versions)
-        key = fragment_key("patients:chart", shown)
-        body = cache.get(key)
-        if body is not None:
-            return body
+    if versions is None:  # another app's data has an uncommitted change: nothing to key the chart by
+        return _render_chart_body(user, patient)
+    shown = (patient.pk, revision, timezone.localdate(), sorted(user.get_all_permissions()), versions)
+    return cache.get_or_set(
+        fragment_key("patients:chart", shown), lambda: _render_chart_body(user, patient), CHART_BODY_SECONDS
+    )
+
+
+def _render_chart_body(user, patient):
     chart = selectors.patient_chart(patient=patient)
     sections = chart_sections(user=user, patient=patient, records=chart.records)
     context = {"patient": patient, "chart": chart, "sections": sections, "perms": PermWrapper(user)}
-    body = render_to_string(CHART_BODY, context)  # a SafeString, which the cache keeps as one
-    if key is not None:
-        cache.set(key, body, timeout=CHART_BODY_SECONDS)
-    return body
+    return render_to_string(CHART_BODY, context)  # a SafeString, which the cache keeps as one
 
 
 @permission_required("patients.change_patient", raise_exception=True)
