@@ -106,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "planner.access.context_processors.session_timeout",
+                "planner.access.context_processors.roles",
             ],
         },
     },
@@ -141,7 +142,8 @@ CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="cd")
 AUTHENTICATION_BACKENDS = [
     # Axes first, so a locked-out user is refused before the password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, with each user's permissions kept in the cache under the role version.
+    "planner.access.backends.CachedPermissionsBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -32,9 +32,10 @@ from tests.patients.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# Every signed-in page: session, user, OTP device, the user's permissions (two) and groups (the nav
-# checks them). The session is renewed at most once a minute (planner.access.middleware), not on these requests.
-MIDDLEWARE_AND_NAV = 6
+# Every signed-in page: session, user, OTP device, and the role version, under which the user's permissions and
+# roles (the nav checks and shows them) are a cache read (planner.access.backends). The session is renewed at
+# most once a minute (planner.access.middleware), not on these requests.
+MIDDLEWARE_AND_NAV = 4
 # Pages that log the access: the audit chain head (locked), the entry, the new head, in a transaction.
 AUDITED_ACCESS = 5
 

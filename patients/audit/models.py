@@ -116,6 +116,13 @@ class AuditEvent(models.Model):
                 condition=models.Q(patient_id__isnull=True) & ~models.Q(object_type__startswith="patients."),
                 name="audit_not_about_patients",
             ),
+            # The newest change to who may do what (selectors.role_version), read on every signed-in request
+            # by planner.access.backends: one index step, however many other entries came after it.
+            models.Index(
+                fields=["-id"],
+                condition=models.Q(action=AuditAction.ROLE_CHANGE),
+                name="audit_role_changes",
+            ),
         ]
 
     def __str__(self):

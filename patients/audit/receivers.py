@@ -101,6 +101,38 @@ def audit_role_change(sender, instance, action, reverse, pk_set, **kwargs):
     )
 
 
+# The other links that decide what a user may do. A user's own roles set from the user's side are
+# audit_role_change's; every other change to these is audited here.
+User = get_user_model()
+ACCESS_LINKS = (User.groups.through, User.user_permissions.through, Group.permissions.through)
+LINK_VERBS = {"post_add": "added", "post_remove": "removed"}
+
+
+def audit_access_link_change(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """A user added to or removed from a role from the role's side, or a permission given to or taken from a
+    user or a role: a role change on the trail like any other, named on the record it was made from.
+    Clearing every link at once names none, so it is recorded as "cleared"; an add or remove that changed
+    nothing (Django sends those too, e.g. from sync_roles after every migrate) is not recorded."""
+    if sender is User.groups.through and not reverse:
+        return
+    if action == "post_clear":
+        changes = {"cleared": f"every {model._meta.verbose_name} linked"}
+    elif action in LINK_VERBS and pk_set:
+        changes = {LINK_VERBS[action]: sorted(str(linked) for linked in model.objects.filter(pk__in=pk_set))}
+    else:
+        return
+    audit_record(
+        action=AuditEvent.Action.ROLE_CHANGE,
+        obj=instance,
+        changes=changes,
+        request=getattr(HistoricalRecords.context, "request", None),
+    )
+
+
+for link in ACCESS_LINKS:
+    m2m_changed.connect(audit_access_link_change, sender=link, dispatch_uid=f"audit-access-link-{link._meta.label}")
+
+
 @receiver(pre_save, sender=get_user_model())
 def audit_user_flags(sender, instance, raw=False, **kwargs):
     if raw or instance.pk is None:

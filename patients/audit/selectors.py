@@ -45,3 +45,20 @@ def patient_revision(patient_id):
         .first()
     )
     return newest or 0
+
+
+def role_version():
+    """The id of the newest role change on the trail, or 0 if there was none.
+
+    Every change to what a user may do is a ROLE_CHANGE entry written in the same transaction as the change
+    (patients.audit.receivers: a user's roles from either side, permissions given to a user or to a role, the
+    active and superuser flags), and ids are never reused: so a user's permissions kept under this number are
+    current for as long as it stays the same (planner.access.backends). One index step (audit_role_changes).
+    """
+    newest = (
+        AuditEvent.objects.filter(action=AuditEvent.Action.ROLE_CHANGE)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return newest or 0

@@ -7,12 +7,13 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from planner.access.backends import roles_of
 from planner.access.roles import ALL_ROLES
 
 
 @require_GET
 def home(request):
-    roles = [group.name for group in request.user.groups.all() if group.name in ALL_ROLES]
+    roles = [role for role in roles_of(request.user) if role in ALL_ROLES]
     if not roles and not request.user.is_superuser:
         # A valid account that nobody has given a role yet: say so, plainly.
         return render(request, "planner/no_role.html")

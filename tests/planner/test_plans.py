@@ -328,11 +328,11 @@ def test_the_live_check_takes_the_same_queries_for_1_or_12_rows(neuro_client, ne
         with CaptureQueriesContext(connection) as captured:
             assert neuro_client.post(url, data, HTTP_HX_REQUEST="true").status_code == 200
         counts.append(len(captured))
-    # Middleware (5), the session with its rows (2), the product and every row's muscle (2), the reference
+    # Middleware (4), the session with its rows (2), the product and every row's muscle (2), the reference
     # revision, the earlier sessions with their rows (2), this visit's posture, the patient's side effects,
     # conditions and medicines, and toxin given elsewhere; five for the access entry the check writes (it
     # shows the patient's plan and earlier doses).
-    assert counts == [21, 21]
+    assert counts == [20, 20]
 
 
 def test_the_editor_history_from_the_shared_sessions_is_the_history_loaded_on_its_own(neurologist):
