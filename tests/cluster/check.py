@@ -13,6 +13,8 @@ server (CACHE_URL). This script
    (b) a session cookie from A's sign-in works on B, and signing out on B ends it on A;
    (c) the worklist on B shows a booking made through A;
    (e) a patient's chart, kept whole in the shared cache by B, shows on B's next view a change made through A;
+   (f) a role taken from a user (by another process, as the admin's user form would) applies on the next
+       request to either server, though both had the user's permissions cached;
    (d) the audit chain verifies (`manage.py verify_audit_log`) after writes and access entries through both;
 5. stops the servers and Redis and drops the database, whatever happened.
 
@@ -46,11 +48,12 @@ REDIS_SERVER = ENV.get("CLUSTER_REDIS_SERVER") or shutil.which("redis-server") o
 PATIENTS = int(ENV.get("CLUSTER_PATIENTS", "30"))
 WORKERS = int(ENV.get("CLUSTER_WORKERS", "2"))
 # The demo users' passwords, as `manage.py seed_demo_users` sets them.
-PASSWORDS = {"neurologist": "demo-neurologist-2026", "refadmin": "demo-refadmin-2026"}
+PASSWORDS = {"neurologist": "demo-neurologist-2026", "nurse": "demo-nurse-2026", "refadmin": "demo-refadmin-2026"}
 NEW_SESSION_MAX = "200"
 REFERENCE_KEYS = "*planner.reference-inputs.*"
 CHART_KEYS = "*patients:chart:*"
 CHART_NOTE = "Changed through server A: prefers afternoon visits."
+ACCESS_KEYS = "*access:*"
 
 results = []
 
@@ -366,6 +369,39 @@ def chart_change(a, b, redis, fixture):
     )
 
 
+def nurse_roles(env, change):
+    """Run ``change`` ("clear" or "restore") on the demo nurse's roles in a process of its own."""
+    code = (
+        "from django.contrib.auth import get_user_model; from django.contrib.auth.models import Group; "
+        "from planner.access.roles import NURSE; nurse = get_user_model().objects.get(username='nurse'); "
+        + ("nurse.groups.clear()" if change == "clear" else "nurse.groups.add(Group.objects.get(name=NURSE))")
+    )
+    return manage("shell", "-c", code, env=env).returncode == 0
+
+
+def role_change(a, b, redis, env, fixture):
+    """(f) a role taken away applies on both servers' next request, though both had it cached."""
+    chart = fixture["due_patient"]["chart"]
+    cookies = {server: sign_in(server, "nurse") for server in (a, b)}
+    statuses = [get(server, chart, cookie)[0] for server, cookie in cookies.items() for _ in range(2)]
+    cached = redis.keys(ACCESS_KEYS)
+    check(
+        "(f) the nurse opens the chart on A and B, permissions kept in the shared cache",
+        statuses == [200] * 4 and bool(cached),
+        f"HTTP {statuses}, Redis holds {len(cached)} users' permissions",
+    )
+    cleared = nurse_roles(env, "clear")
+    statuses = [get(server, chart, cookie)[0] for server, cookie in cookies.items()]
+    check(
+        "(f) with the role taken away, A and B refuse the chart", cleared and statuses == [403, 403], f"HTTP {statuses}"
+    )
+    restored = nurse_roles(env, "restore")
+    statuses = [get(server, chart, cookie)[0] for server, cookie in cookies.items()]
+    check(
+        "(f) with the role given back, A and B show it again", restored and statuses == [200, 200], f"HTTP {statuses}"
+    )
+
+
 def audit_chain(env):
     """(d) the hash chain over every entry written through both servers verifies."""
     result = manage("verify_audit_log", env=env)
@@ -408,6 +444,7 @@ def main():
         shared_session(a, b)
         worklist_change(a, b, fixture)
         chart_change(a, b, redis, fixture)
+        role_change(a, b, redis, env, fixture)
         audit_chain(env)
     except (SystemExit, AssertionError, StopIteration) as error:
         print(f"SETUP FAILED: {error}", flush=True)
