@@ -62,8 +62,8 @@ def audit_record(
     event.key_id = chain.key_id(key)
     event.hash = event.compute_hash(head.last_hash, key)
     event.save()
-    head.last_hash = event.hash
-    head.save(update_fields=["last_hash"])
+    # The head is bookkeeping, not a record: one UPDATE, without a model save's signals.
+    AuditChainHead.objects.filter(pk=head.pk).update(last_hash=event.hash)
     return event
 
 
