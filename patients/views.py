@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import permission_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -114,7 +113,8 @@ def patient_register(request):
 
 
 CHART_BODY = "patients/patient_detail.html#chart-body"
-CHART_BODY_SECONDS = 24 * 60 * 60
+VISIT_BODY = "patients/visit_detail.html#visit-body"
+BODY_SECONDS = 24 * 60 * 60
 
 
 @permission_required("patients.view_patient", raise_exception=True)
@@ -125,22 +125,23 @@ def patient_chart(request, pk):
     revision = patient_revision(pk)
     patient = _patient(request, pk)
     log_access(request, patient, patient_id=patient.pk, what="chart")
-    body = _chart_body(request.user, patient, revision)
+    body = _kept_body(
+        "patients:chart", request.user, (patient.pk, revision), lambda: _render_chart_body(request.user, patient)
+    )
     return render(request, "patients/patient_detail.html", {"patient": patient, "body": body})
 
 
-def _chart_body(user, patient, revision):
-    """Everything under the chart's heading, rendered (autoescaped) and kept in Django's cache under all it
-    depends on: the patient's revision (every committed change to their records), the day (ages, current
-    conditions), the user's permissions (which sections and buttons show) and the other apps' data the
-    sections show (patients.chart.chart_versions). A chart opened again unchanged is one cache read."""
+def _kept_body(name, user, shown, build):
+    """A page's body, rendered (autoescaped) and kept in Django's cache under all it depends on: what
+    ``shown`` names (the record and the patient's revision: every committed change to their records), the
+    day (ages, current conditions, what can be recorded today), the user's permissions (which sections and
+    buttons show) and the other apps' data it shows (patients.chart.chart_versions). Opened again unchanged,
+    it is one cache read; ``build`` renders it otherwise."""
     versions = chart_versions()
-    if versions is None:  # another app's data has an uncommitted change: nothing to key the chart by
-        return _render_chart_body(user, patient)
-    shown = (patient.pk, revision, timezone.localdate(), sorted(user.get_all_permissions()), versions)
-    return cache.get_or_set(
-        fragment_key("patients:chart", shown), lambda: _render_chart_body(user, patient), CHART_BODY_SECONDS
-    )
+    if versions is None:  # another app's data has an uncommitted change: nothing to key the body by
+        return build()
+    key = fragment_key(name, (shown, timezone.localdate(), sorted(user.get_all_permissions()), versions))
+    return cache.get_or_set(key, build, BODY_SECONDS)
 
 
 def _render_chart_body(user, patient):
@@ -236,11 +237,21 @@ def visit_book(request, pk):
 @require_GET
 def visit_detail(request, pk):
     _allowed(request, "visit", "view")
-    try:
-        record = selectors.visit_record_get(pk)
-    except Visit.DoesNotExist:
-        raise Http404("No such visit") from None
-    log_access(request, record.visit, patient_id=record.visit.patient_id, what="visit")
+    # The heading (who the visit is for, its status, the start and complete forms with their CSRF tokens) is
+    # rendered on every view; the body is built from what is read after the revision, so it is never kept
+    # under an older revision than it shows (see patient_chart).
+    visit = get_object_or_404(Visit.objects.select_related("patient", "recorded_by", "booked_by"), pk=pk)
+    revision = patient_revision(visit.patient_id)
+    log_access(request, visit, patient_id=visit.patient_id, what="visit")
+    body = _kept_body(
+        "patients:visit", request.user, (visit.pk, revision), lambda: _render_visit_body(request.user, pk)
+    )
+    context = {"visit": visit, "patient": visit.patient, "today": timezone.localdate(), "body": body}
+    return render(request, "patients/visit_detail.html", context)
+
+
+def _render_visit_body(user, pk):
+    record = selectors.visit_record_get(pk)  # found: the heading read it, and visits are never deleted
     context = {
         "record": record,
         "visit": record.visit,
@@ -249,8 +260,9 @@ def visit_detail(request, pk):
         "today": timezone.localdate(),
         # What other apps record at this visit (the injection plan), without patients importing them.
         "summaries": visit_summaries([record.visit])[record.visit.pk],
+        "perms": PermWrapper(user),
     }
-    return render(request, "patients/visit_detail.html", context)
+    return render_to_string(VISIT_BODY, context)
 
 
 @permission_required("patients.change_visit", raise_exception=True)

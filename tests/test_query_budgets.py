@@ -51,10 +51,14 @@ BUDGETS = {
     # Opened again with nothing changed: the patient's revision, the patient, the reference version, and the
     # rest is one cache read (patients.views.patient_chart; tests/patients/test_chart_cache.py).
     "patient chart, unchanged": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 3,
-    # The visit with its records; who booked and recorded it (a query of its own: PostgreSQL plans the
+    # The visit for the heading, with its patient and who booked and recorded it; the patient's revision and
+    # the reference version (the body's cache key: patients.views.visit_detail); built, the body reads the
+    # visit with its records; who booked and recorded it (a query of its own: PostgreSQL plans the
     # eight-table join slower than it runs two); posture components; side effects; the plan summary
     # (sessions, rows).
-    "visit record": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 6,
+    "visit record": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 3 + 6,
+    # Opened again with nothing changed: the body is one cache read (tests/patients/test_visit_record_cache.py).
+    "visit record, unchanged": MIDDLEWARE_AND_NAV + AUDITED_ACCESS + 3,
     # Count of entries and the page of 50 (with the MRNs in the same query).
     "audit report": MIDDLEWARE_AND_NAV + 2,
     # The session with its rows (2); the reference version (the reference inputs are cached under it);
