@@ -29,6 +29,7 @@ from django_otp.util import random_hex
 
 from patients.audit.models import AuditEvent
 from patients.audit.services import audit_record
+from planner.access.backends import roles_of
 
 # Pages a half-signed-in user may still reach: the code page and signing out. The set-up page is
 # reachable only by a user without a confirmed authenticator (see SecondFactorMiddleware).
@@ -57,7 +58,7 @@ class TokenForm(forms.Form):
 def requires_second_factor(user):
     if not settings.OTP_REQUIRED_ROLES:
         return False
-    return user.groups.filter(name__in=settings.OTP_REQUIRED_ROLES).exists()
+    return not set(roles_of(user)).isdisjoint(settings.OTP_REQUIRED_ROLES)
 
 
 class SecondFactorMiddleware:
