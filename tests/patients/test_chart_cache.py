@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -17,9 +16,9 @@ from patients.audit.models import CHANGE_ACTIONS, AuditEvent
 from patients.audit.selectors import patient_revision
 from patients.audit.services import log_access
 from patients.models import AdverseEvent
-from tests.factories import make_user
 from tests.patients.conftest import TODAY
 from tests.patients.factories import AdverseEventFactory, PatientFactory, TwstrsFactory, VisitFactory
+from tests.patients.kept import fresh_and_kept_for_another, sign_in_with_only, unmasked
 from tests.test_query_budgets import BUDGETS
 
 pytestmark = pytest.mark.django_db
@@ -75,11 +74,6 @@ def chart_queries(client, patient):
     with CaptureQueriesContext(connection) as captured:
         html = chart_html(client, patient)
     return html, len(captured.captured_queries)
-
-
-def unmasked(html):
-    """The page without its CSRF tokens and script nonces, which are new on every response."""
-    return re.sub(r'(csrf-token="|name="csrfmiddlewaretoken" value="|nonce=")[^"]+"', r'\1"', html)
 
 
 def charted_patient():
@@ -156,27 +150,18 @@ def test_every_change_action_is_an_audit_action():
     assert not {"view", "export", "login"} & set(CHANGE_ACTIONS)
 
 
-def chart_reader(client):
-    """A user who may open charts and nothing else: none of the planner's sections."""
-    reader = make_user(None, username="chart.reader")
-    reader.user_permissions.add(Permission.objects.get(codename="view_patient", content_type__app_label="patients"))
-    client.force_login(reader)
-    return client
-
-
 @pytest.mark.parametrize("first", ["nurse", "chart reader"])
 def test_each_set_of_permissions_sees_its_own_chart_never_one_kept_for_another(client, client_for, first):
+    """A chart reader holds view_patient and nothing else: none of the planner's sections."""
     patient = charted_patient()
-    sign_in = {"nurse": lambda: client_for("nurse"), "chart reader": lambda: chart_reader(client)}
+    sign_in = {
+        "nurse": lambda: client_for("nurse"),
+        "chart reader": lambda: sign_in_with_only(client, "view_patient", "chart.reader"),
+    }
     second = "chart reader" if first == "nurse" else "nurse"
-    fresh = {}
-    for persona in (first, second):
-        cache.clear()
-        fresh[persona] = unmasked(chart_html(sign_in[persona](), patient))
+    fresh, kept = fresh_and_kept_for_another(lambda signed_in: chart_html(signed_in, patient), sign_in, first, second)
     assert ("Conditions, medicines" in fresh["nurse"]) and ("Conditions, medicines" not in fresh["chart reader"])
-    cache.clear()
-    chart_html(sign_in[first](), patient)  # kept for the first
-    assert unmasked(chart_html(sign_in[second](), patient)) == fresh[second]
+    assert kept == fresh[second]
 
 
 def test_the_next_day_the_chart_is_built_again(client_for):

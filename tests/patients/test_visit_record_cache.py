@@ -5,18 +5,15 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Permission
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from patients import selectors
 from patients.models import AdverseEvent, VisitOutcome
-from tests.factories import make_user
 from tests.patients.conftest import TODAY
 from tests.patients.factories import AdverseEventFactory, PatientFactory, TwstrsFactory, VisitFactory
-from tests.patients.test_chart_cache import unmasked
+from tests.patients.kept import fresh_and_kept_for_another, sign_in_with_only, unmasked
 from tests.test_query_budgets import BUDGETS
 
 pytestmark = pytest.mark.django_db
@@ -92,27 +89,18 @@ def test_every_change_to_the_patients_records_shows_on_the_next_view(client_for,
     assert gone is None or gone not in after
 
 
-def visit_reader(client):
-    """A user who may open visits and nothing else: no button to record anything."""
-    reader = make_user(None, username="visit.reader")
-    reader.user_permissions.add(Permission.objects.get(codename="view_visit", content_type__app_label="patients"))
-    client.force_login(reader)
-    return client
-
-
 @pytest.mark.parametrize("first", ["nurse", "visit reader"])
 def test_each_set_of_permissions_sees_its_own_record_never_one_kept_for_another(client, client_for, first):
+    """A visit reader holds view_visit and nothing else: no button to record anything."""
     visit = recorded_visit()
-    sign_in = {"nurse": lambda: client_for("nurse"), "visit reader": lambda: visit_reader(client)}
+    sign_in = {
+        "nurse": lambda: client_for("nurse"),
+        "visit reader": lambda: sign_in_with_only(client, "view_visit", "visit.reader"),
+    }
     second = "visit reader" if first == "nurse" else "nurse"
-    fresh = {}
-    for persona in (first, second):
-        cache.clear()
-        fresh[persona] = unmasked(record_html(sign_in[persona](), visit))
+    fresh, kept = fresh_and_kept_for_another(lambda signed_in: record_html(signed_in, visit), sign_in, first, second)
     assert "Edit TWSTRS" in fresh["nurse"] and "Edit TWSTRS" not in fresh["visit reader"]
-    cache.clear()
-    record_html(sign_in[first](), visit)  # kept for the first
-    assert unmasked(record_html(sign_in[second](), visit)) == fresh[second]
+    assert kept == fresh[second]
 
 
 def test_the_heading_follows_the_day_a_visit_booked_for_tomorrow_can_be_started_the_next_day(client_for):
