@@ -33,13 +33,12 @@ class CachedPermissionsBackend(ModelBackend):
 
     def access(self, user):
         if not hasattr(user, "_access"):
-
-            def read():
-                permissions = frozenset(super(CachedPermissionsBackend, self).get_all_permissions(user))
-                return Access(permissions, tuple(user.groups.order_by("name").values_list("name", flat=True)))
-
-            user._access = cache.get_or_set(_key(user), read)
+            user._access = cache.get_or_set(_key(user), lambda: self._read_access(user))
         return user._access
+
+    def _read_access(self, user):
+        permissions = frozenset({*self.get_user_permissions(user), *self.get_group_permissions(user)})
+        return Access(permissions, tuple(user.groups.order_by("name").values_list("name", flat=True)))
 
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
